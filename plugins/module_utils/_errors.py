@@ -17,6 +17,7 @@ __all__ = (
     "CollectionError",
     "ValidationError",
     "TransportError",
+    "AuthenticationError",
     "ArmError",
     "OperationError",
     "OperationTimeout",
@@ -42,6 +43,10 @@ class ValidationError(CollectionError):
 
 class TransportError(CollectionError):
     """The request never got an HTTP answer (connection refused or dropped, timeout, TLS)."""
+
+
+class AuthenticationError(CollectionError):
+    """No access token could be obtained (or ARM kept refusing the one we had)."""
 
 
 def _detail(raw: t.Any) -> dict[str, t.Any]:

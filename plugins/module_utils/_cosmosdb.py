@@ -1,0 +1,279 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) privatelink.azure contributors
+"""Cosmos DB private endpoint connections: input rules, URLs, comparison, and the service logic.
+
+The functions at the top are pure (easy to test exhaustively); ``ConnectionService`` drives an
+``ArmClient`` through GET, compare, PUT/DELETE and the long-running operation.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+import unicodedata
+from urllib.parse import quote
+
+from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
+    ArmError,
+    CollectionError,
+    ValidationError,
+)
+
+API_VERSION = "2024-08-15"
+RESOURCE_TYPE = "Microsoft.DocumentDB/databaseAccounts/privateEndpointConnections"
+STATUSES = ("Approved", "Rejected")
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# From the spec: accountName 3-50 characters matching ^[a-z0-9]+(-[a-z0-9]+)*
+_ACCOUNT = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# From ARM common types: resourceGroupName 1-90 characters matching ^[-\w\._\(\)]+$ (\w includes
+# Unicode letters, as ARM allows them); ARM also refuses a trailing period.
+_RESOURCE_GROUP = re.compile(r"^[-\w._()]+$")
+_NAME_FORBIDDEN = ("/", "\\", "?", "#", "%", "..")
+MAX_NAME_LENGTH = 260
+MAX_DESCRIPTION_LENGTH = 4096
+
+
+class TransitionError(ValidationError):
+    """The service would refuse this change; we refuse it first, before any write."""
+
+
+class ConnectionNotFound(CollectionError):
+    """``state: present`` on a connection that does not exist (connections are created elsewhere)."""
+
+    def __init__(self, msg: str, lookup: ArmError | None = None) -> None:
+        super().__init__(msg)
+        self.lookup = lookup
+
+    def fail_fields(self) -> dict[str, t.Any]:
+        return self.lookup.fail_fields() if self.lookup else {}
+
+
+# -- input rules ---------------------------------------------------------------------------------
+def _describe(value: t.Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def validate_subscription_id(value: t.Any, option: str = "subscription_id") -> str:
+    if not isinstance(value, str) or not _GUID.fullmatch(value):
+        raise ValidationError(f"{option} must be a subscription GUID such as "
+                              f"00000000-0000-0000-0000-000000000000, got {_describe(value)}")
+    return value
+
+
+def validate_resource_group(value: t.Any) -> str:
+    if (not isinstance(value, str) or not 1 <= len(value) <= 90 or not _RESOURCE_GROUP.fullmatch(value)
+            or value.endswith(".")):
+        raise ValidationError("resource_group must be 1-90 characters of letters, digits, '-', '_', '.', "
+                              f"'(' and ')', not ending with '.', got {_describe(value)}")
+    return value
+
+
+def validate_account_name(value: t.Any) -> str:
+    if not isinstance(value, str) or not 3 <= len(value) <= 50 or not _ACCOUNT.fullmatch(value):
+        raise ValidationError("account_name must be 3-50 characters of lowercase letters, digits and single "
+                              f"hyphens (not at either end), got {_describe(value)}")
+    return value
+
+
+def validate_connection_name(value: t.Any) -> str:
+    """A connection name must stay one URL path segment: nothing that could change the URL."""
+    if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
+        raise ValidationError(f"name must be a connection name of 1-{MAX_NAME_LENGTH} characters, "
+                              f"got {_describe(value)}")
+    bad = [p for p in _NAME_FORBIDDEN if p in value]
+    if bad or value in (".",) or value != value.strip() or any(
+            unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise ValidationError("name must not contain '/', '\\', '?', '#', '%', '..', control characters or "
+                              f"surrounding spaces, got {_describe(value)}")
+    return value
+
+
+def validate_description(value: t.Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION_LENGTH:
+        raise ValidationError(f"description must be a string of at most {MAX_DESCRIPTION_LENGTH} characters, "
+                              f"got {_describe(value)}")
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in value):
+        raise ValidationError(f"description must not contain control characters, got {_describe(value)}")
+    return value
+
+
+def validate_status(value: t.Any) -> str:
+    for status in STATUSES:
+        if isinstance(value, str) and value.lower() == status.lower():
+            return status
+    raise ValidationError(f"status must be one of {', '.join(STATUSES)}, got {_describe(value)}")
+
+
+# -- URLs -----------------------------------------------------------------------------------------
+def account_path(subscription_id: str, resource_group: str, account_name: str) -> str:
+    """The ARM path of the account, each segment percent-encoded so it stays one segment."""
+    return (f"/subscriptions/{quote(subscription_id, safe='')}/resourceGroups/{quote(resource_group, safe='')}"
+            f"/providers/Microsoft.DocumentDB/databaseAccounts/{quote(account_name, safe='')}")
+
+
+def connections_path(subscription_id: str, resource_group: str, account_name: str) -> str:
+    return account_path(subscription_id, resource_group, account_name) + "/privateEndpointConnections"
+
+
+def connection_path(subscription_id: str, resource_group: str, account_name: str, name: str) -> str:
+    return connections_path(subscription_id, resource_group, account_name) + "/" + quote(name, safe="")
+
+
+# -- the resource -----------------------------------------------------------------------------
+def normalize(resource: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The ARM resource in the snake_case shape the modules return."""
+    props = resource.get("properties") or {}
+    state = props.get("privateLinkServiceConnectionState") or {}
+    endpoint = props.get("privateEndpoint") or {}
+    return {
+        "id": resource.get("id"),
+        "name": resource.get("name"),
+        "group_id": props.get("groupId"),
+        "private_endpoint_id": endpoint.get("id"),
+        "status": state.get("status"),
+        "description": state.get("description"),
+        "actions_required": state.get("actionsRequired"),
+        "provisioning_state": props.get("provisioningState"),
+    }
+
+
+def managed_state(connection: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+    """What this module manages, for diff: the connection state, nothing more."""
+    if not connection:
+        return {}
+    return {"status": connection.get("status"), "description": connection.get("description") or ""}
+
+
+def desired(current: t.Mapping[str, t.Any], status: str, description: str | None) -> dict[str, t.Any]:
+    """The connection as it will be after the write. An omitted description keeps the current one."""
+    after = dict(current)
+    after["status"] = status
+    if description is not None:
+        after["description"] = description
+    return after
+
+
+def needs_update(current: t.Mapping[str, t.Any], status: str, description: str | None) -> bool:
+    """Status compares case-insensitively; a missing description equals an empty one."""
+    if (current.get("status") or "").lower() != status.lower():
+        return True
+    return description is not None and description != (current.get("description") or "")
+
+
+def check_transition(current: t.Mapping[str, t.Any], status: str) -> None:
+    """Refuse what Cosmos DB refuses, before any write (and in check mode)."""
+    if (current.get("status") or "").lower() == "rejected" and status == "Approved":
+        raise TransitionError(
+            f"Connection {current.get('name')!r} is Rejected and Cosmos DB cannot approve a rejected private "
+            "endpoint connection. Ask the owner of private endpoint "
+            f"{current.get('private_endpoint_id') or '(unknown)'} to delete and re-create it, then approve "
+            "the new connection."
+        )
+
+
+def diff(before: t.Mapping[str, t.Any] | None, after: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+    return {"before": managed_state(before), "after": managed_state(after)}
+
+
+# -- the service ------------------------------------------------------------------------------
+class ConnectionService:
+    """The connections of one Cosmos DB account, read and written through an ``ArmClient``."""
+
+    def __init__(self, client: t.Any, subscription_id: str, resource_group: str, account_name: str) -> None:
+        self.client = client
+        self.subscription_id = validate_subscription_id(subscription_id)
+        self.resource_group = validate_resource_group(resource_group)
+        self.account_name = validate_account_name(account_name)
+        self._params = {"api-version": API_VERSION}
+
+    def _path(self, name: str) -> str:
+        return connection_path(self.subscription_id, self.resource_group, self.account_name, name)
+
+    def get(self, name: str) -> dict[str, t.Any] | None:
+        """The connection, or None when Cosmos DB says it does not exist.
+
+        Only the connection's own 404 (code NotFound) means "absent"; a missing resource group or
+        account (ResourceGroupNotFound, ParentResourceNotFound) is an error the user must see.
+        """
+        try:
+            result = self.client.get_json(self._path(name), action=f"Reading connection {name!r}",
+                                          params=self._params)
+        except ArmError as err:
+            if err.status_code == 404 and (err.code or "NotFound") == "NotFound":
+                return None
+            raise
+        return normalize(result.body)
+
+    def list(self) -> list[dict[str, t.Any]]:
+        path = connections_path(self.subscription_id, self.resource_group, self.account_name)
+        action = f"Listing the connections of account {self.account_name!r}"
+        result = self.client.get_json(path, action=action, params=self._params)
+        items = list(result.body.get("value") or []) if isinstance(result.body, dict) else []
+        next_link = result.body.get("nextLink") if isinstance(result.body, dict) else None
+        while next_link:
+            page = self.client.get_json(next_link, action=action)
+            items.extend(page.body.get("value") or [])
+            next_link = page.body.get("nextLink")
+        return [normalize(item) for item in items if isinstance(item, dict)]
+
+    def ensure(self, name: str, status: str, description: str | None, *, check_mode: bool, wait: bool,
+               wait_timeout: float) -> dict[str, t.Any]:
+        """Make the connection's state what was asked, writing only when it differs."""
+        status = validate_status(status)
+        description = validate_description(description)
+        current = self.get(name)
+        if current is None:
+            raise ConnectionNotFound(
+                f"Connection {name!r} does not exist on Cosmos DB account {self.account_name!r} in resource "
+                f"group {self.resource_group!r}. Connections are created by the private endpoint's owner; "
+                "list the account's connections to find the right name."
+            )
+        if not needs_update(current, status, description):
+            return {"changed": False, "connection": current, "diff": diff(current, current)}
+        check_transition(current, status)
+        after = desired(current, status, description)
+        result = {"changed": True, "connection": after, "diff": diff(current, after)}
+        if check_mode:
+            return result
+        body = {"properties": {"privateLinkServiceConnectionState": {
+            "status": status, "description": after.get("description") or ""}}}
+        action = f"Setting connection {name!r} to {status}"
+        response = self.client.request("PUT", self._path(name), action=action, params=self._params,
+                                       json_body=body, ok_statuses=(200, 201, 202))
+        if response.status_code == 202:
+            operation = self.client.start_operation(action, response)
+            if not wait:
+                result["operation_url"] = operation.url
+                return result
+            self.client.wait(operation, wait_timeout)
+            final = self.get(name)
+            if final is None:
+                raise ConnectionNotFound(f"{action}: the operation succeeded but the connection is gone")
+            result["connection"] = final
+        elif isinstance(response.body, dict) and response.body.get("properties"):
+            result["connection"] = normalize(response.body)
+        result["diff"] = diff(current, result["connection"])
+        return result
+
+    def remove(self, name: str, *, check_mode: bool, wait: bool, wait_timeout: float) -> dict[str, t.Any]:
+        """Delete the connection if it exists; an absent connection is already what was asked."""
+        current = self.get(name)
+        if current is None:
+            return {"changed": False, "connection": {}, "diff": diff(None, None)}
+        result = {"changed": True, "connection": {}, "diff": diff(current, None)}
+        if check_mode:
+            return result
+        action = f"Deleting connection {name!r}"
+        response = self.client.request("DELETE", self._path(name), action=action, params=self._params,
+                                       ok_statuses=(200, 202, 204))
+        if response.status_code == 202:
+            operation = self.client.start_operation(action, response)
+            if not wait:
+                result["operation_url"] = operation.url
+                return result
+            self.client.wait(operation, wait_timeout)
+        return result

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) privatelink.azure contributors
+"""The glue between AnsibleModule and the collection's logic, shared by every module.
+
+This is the one place where exceptions become ``fail_json``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.privatelink.azure.plugins.module_utils import _arm
+from ansible_collections.privatelink.azure.plugins.module_utils._auth import (
+    AUTH_ARGUMENT_SPEC,
+    build_credential,
+    resolve_auth,
+)
+from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import ConnectionService
+from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
+    CollectionError,
+    ValidationError,
+)
+
+ACCOUNT_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
+    "resource_group": {"type": "str", "required": True},
+    "account_name": {"type": "str", "required": True},
+}
+
+WAIT_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 900},
+}
+
+
+def argument_spec(*parts: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
+    """The authentication and account options, plus the module's own."""
+    spec: dict[str, dict[str, t.Any]] = {}
+    for part in (AUTH_ARGUMENT_SPEC, ACCOUNT_ARGUMENT_SPEC, *parts):
+        spec.update({name: dict(option) for name, option in part.items()})
+    return spec
+
+
+def fail_from_error(module: t.Any, err: CollectionError) -> t.NoReturn:
+    module.fail_json(msg=err.msg, **err.fail_fields())
+    raise AssertionError("fail_json returned")  # pragma: no cover
+
+
+def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
+    """Resolve credentials and build the service; validates every input, sends nothing."""
+    settings = resolve_auth(dict(params))
+    if not settings.subscription_id:
+        raise ValidationError("subscription_id is required: set the option, the AZURE_SUBSCRIPTION_ID "
+                              "environment variable, or subscription_id in the credentials file profile")
+    service = ConnectionService(None, settings.subscription_id, params["resource_group"], params["account_name"])
+    service.client = _arm.ArmClient(
+        settings.arm_endpoint,
+        build_credential(settings),
+        settings.scope,
+        credential_source=settings.source,
+    )
+    return service
+
+
+def run_module(module: t.Any, task: t.Callable[[ConnectionService], dict[str, t.Any]]) -> t.NoReturn:
+    """Run ``task`` against the account named by the module's options and exit with its result."""
+    if not _arm.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=str(_arm.REQUESTS_IMPORT_ERROR))
+    try:
+        result = task(connection_service(module.params))
+    except CollectionError as err:
+        fail_from_error(module, err)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+    raise AssertionError("exit_json returned")  # pragma: no cover
