@@ -179,6 +179,88 @@ def diff(before: t.Mapping[str, t.Any] | None, after: t.Mapping[str, t.Any] | No
     return {"before": managed_state(before), "after": managed_state(after)}
 
 
+# -- finding connections the way operators know them ---------------------------------------------
+LISTED_STATUSES = ("Pending", "Approved", "Rejected", "Disconnected")
+# /subscriptions/{guid}/resourceGroups/{rg}/providers/Microsoft.Network/privateEndpoints/{name}
+_PRIVATE_ENDPOINT_ID = re.compile(
+    r"^/subscriptions/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/resourceGroups/[^/]+"
+    r"/providers/Microsoft\.Network/privateEndpoints/[^/]+/?$", re.IGNORECASE)
+_ID_SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)(?:/|$)", re.IGNORECASE)
+
+
+class AmbiguousConnection(CollectionError):
+    """More than one connection comes from the private endpoint the user named."""
+
+
+def same_arm_id(left: t.Any, right: t.Any) -> bool:
+    """ARM resource ids compare case-insensitively; a trailing slash is not part of the id."""
+    if not isinstance(left, str) or not isinstance(right, str):
+        return False
+    return left.rstrip("/").lower() == right.rstrip("/").lower()
+
+
+def validate_private_endpoint_id(value: t.Any, option: str = "private_endpoint_id") -> str:
+    if not isinstance(value, str) or not _PRIVATE_ENDPOINT_ID.fullmatch(value):
+        raise ValidationError(
+            f"{option} must be the ARM resource ID of a private endpoint, /subscriptions/<subscription id>/"
+            "resourceGroups/<group>/providers/Microsoft.Network/privateEndpoints/<name>, "
+            f"got {_describe(value)}")
+    return value
+
+
+def validate_status_filter(values: t.Any) -> list[str]:
+    """Statuses to list, matched case-insensitively and returned in the service's spelling."""
+    if values is None:
+        return []
+    result = []
+    for value in values:
+        status = next((s for s in LISTED_STATUSES if isinstance(value, str) and s.lower() == value.lower()), None)
+        if status is None:
+            raise ValidationError(f"status must list only {', '.join(LISTED_STATUSES)}, got {_describe(value)}")
+        result.append(status)
+    return result
+
+
+def endpoint_subscription_id(endpoint_id: t.Any) -> str | None:
+    """The subscription that holds a private endpoint, read from its ARM resource ID."""
+    match = _ID_SUBSCRIPTION.match(endpoint_id) if isinstance(endpoint_id, str) else None
+    return match.group(1) if match else None
+
+
+def filter_connections(connections: t.Iterable[t.Mapping[str, t.Any]], *, statuses: t.Iterable[str] | None = None,
+                       private_endpoint_id: str | None = None,
+                       private_endpoint_subscription_id: str | None = None) -> list[dict[str, t.Any]]:
+    """The connections that pass every given filter (an empty or None filter passes all).
+
+    Statuses and ARM ids (and the subscription ids in them) compare case-insensitively.
+    """
+    wanted = {status.lower() for status in statuses or ()}
+    result = []
+    for connection in connections:
+        if wanted and (connection.get("status") or "").lower() not in wanted:
+            continue
+        if private_endpoint_id and not same_arm_id(connection.get("private_endpoint_id"), private_endpoint_id):
+            continue
+        if private_endpoint_subscription_id and (
+                endpoint_subscription_id(connection.get("private_endpoint_id")) or "").lower() \
+                != private_endpoint_subscription_id.lower():
+            continue
+        result.append(dict(connection))
+    return result
+
+
+def find_by_private_endpoint(connections: t.Iterable[t.Mapping[str, t.Any]],
+                             private_endpoint_id: str) -> dict[str, t.Any] | None:
+    """The one connection opened by this private endpoint, None if there is none; several is an error."""
+    matches = filter_connections(connections, private_endpoint_id=private_endpoint_id)
+    if len(matches) > 1:
+        names = ", ".join(repr(c.get("name")) for c in matches)
+        raise AmbiguousConnection(
+            f"{len(matches)} connections come from private endpoint {private_endpoint_id}: {names}. "
+            "Name the one to manage with the name option.")
+    return matches[0] if matches else None
+
+
 # -- the service ------------------------------------------------------------------------------
 class ConnectionService:
     """The connections of one Cosmos DB account, read and written through an ``ArmClient``."""
@@ -219,6 +301,23 @@ class ConnectionService:
             items.extend(page.body.get("value") or [])
             next_link = page.body.get("nextLink")
         return [normalize(item) for item in items if isinstance(item, dict)]
+
+    def name_for_private_endpoint(self, private_endpoint_id: str, *, required: bool) -> str | None:
+        """The name of the connection opened by this private endpoint (one list request).
+
+        None when there is none and not ``required``; ``ConnectionNotFound`` when it is.
+        """
+        private_endpoint_id = validate_private_endpoint_id(private_endpoint_id)
+        match = find_by_private_endpoint(self.list(), private_endpoint_id)
+        if match is not None:
+            return match["name"]
+        if required:
+            raise ConnectionNotFound(
+                f"No connection of Cosmos DB account {self.account_name!r} in resource group "
+                f"{self.resource_group!r} comes from private endpoint {private_endpoint_id}. The endpoint's owner "
+                "creates the connection; list the account's connections with "
+                "privatelink.azure.cosmosdb_private_endpoint_connection_info to see which endpoints have one.")
+        return None
 
     def ensure(self, name: str, status: str, description: str | None, *, check_mode: bool, wait: bool,
                wait_timeout: float) -> dict[str, t.Any]:
