@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Entry point for ``python -m armemu serve ...`` and ``python tests/emulator/armemu serve ...``."""
+from __future__ import annotations
+
+import os
+import sys
+
+if not __package__:
+    # Run as a directory script: make the package importable by its name.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))]
+
+from armemu.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
