@@ -148,19 +148,19 @@ class Aad:
             return err(400, "invalid_scope", 1002012 if grant == "client_credentials" else 70011, problem)
         client_id = form.get("client_id", "")
         if grant == "client_credentials":
-            principal = self._principal(tenant, client_id)
-            if principal is None:
+            principals = self._principals(tenant, client_id)
+            if not principals:
                 return err(400, "unauthorized_client", 700016,
                            f"Application with identifier '{client_id}' was not found in the directory "
                            f"'{tenant}'. This can happen if the application has not been installed by the "
                            "administrator of the tenant or consented to by any user in the tenant.")
-            problem_reply = self._check_client_credential(principal, tenant, form, err)
+            problem_reply = self._check_client_credential(principals, tenant, form, err)
             if problem_reply:
                 return problem_reply
             return self._token_reply(resource, tenant, client_id, fault, user=None)
         if grant == "password":
             user = self._user(tenant, form.get("username", ""))
-            if client_id != AZURE_CLI_CLIENT_ID and self._principal(tenant, client_id) is None:
+            if client_id != AZURE_CLI_CLIENT_ID and not self._principals(tenant, client_id):
                 return err(400, "unauthorized_client", 700016,
                            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.")
             if user is None:
@@ -186,14 +186,12 @@ class Aad:
                         "(application ID URI).")
         return scopes[0][: -len("/.default")], None
 
-    def _principal(self, tenant: str, client_id: str) -> dict[str, Any] | None:
+    def _principals(self, tenant: str, client_id: str) -> list[dict[str, Any]]:
+        """Every seeded credential of this application (an app may have a secret and a federated one)."""
         with self.state.lock:
-            for principal in self.state.principals:
-                if (principal.get("tenant", "").lower() == tenant.lower()
-                        and principal.get("client_id", "").lower() == client_id.lower()
-                        and "username" not in principal):
-                    return dict(principal)
-        return None
+            return [dict(p) for p in self.state.principals
+                    if p.get("tenant", "").lower() == tenant.lower()
+                    and p.get("client_id", "").lower() == client_id.lower() and "username" not in p]
 
     def _user(self, tenant: str, username: str) -> dict[str, Any] | None:
         with self.state.lock:
@@ -206,11 +204,11 @@ class Aad:
                              if p.get("username", "").lower() == username.lower() and username), None)
         return None
 
-    def _check_client_credential(self, principal: dict[str, Any], tenant: str, form: dict[str, str],
+    def _check_client_credential(self, principals: list[dict[str, Any]], tenant: str, form: dict[str, str],
                                  err: Any) -> Reply | None:
-        client_id = principal["client_id"]
+        client_id = principals[0]["client_id"]
         if "client_secret" in form:
-            if "secret" not in principal or form["client_secret"] != principal["secret"]:
+            if not any("secret" in p and form["client_secret"] == p["secret"] for p in principals):
                 return err(401, "invalid_client", 7000215,
                            "Invalid client secret provided. Ensure the secret being sent in the request is the "
                            f"client secret value, not the client secret ID, for a secret added to app '{client_id}'.")
@@ -222,16 +220,19 @@ class Aad:
                        "'client_secret'.")
         if form.get("client_assertion_type") != JWT_BEARER:
             return err(400, "invalid_request", 50027, "JWT token is invalid or malformed.")
-        if "federated_token" in principal:
-            if assertion != principal["federated_token"]:
-                return err(401, "invalid_client", 70021,
-                           "No matching federated identity record found for presented assertion.")
+        federated = [p["federated_token"] for p in principals if "federated_token" in p]
+        certificates = [p["certificate_pem"] for p in principals if "certificate_pem" in p]
+        if assertion in federated:
             return None
-        if "certificate_pem" in principal:
-            problem = verify_client_assertion(assertion, principal["certificate_pem"], client_id, tenant)
-            if problem:
-                return err(401, "invalid_client", 700027, f"Client assertion failed signature validation. {problem}")
+        problems = [verify_client_assertion(assertion, pem, client_id, tenant) for pem in certificates]
+        if certificates and None in problems:
             return None
+        if certificates:
+            return err(401, "invalid_client", 700027,
+                       f"Client assertion failed signature validation. {problems[0]}")
+        if federated:
+            return err(401, "invalid_client", 70021,
+                       "No matching federated identity record found for presented assertion.")
         return err(401, "invalid_client", 700027,
                    f"The application '{client_id}' has no certificate or federated credential registered.")
 
