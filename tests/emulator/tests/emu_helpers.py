@@ -89,6 +89,8 @@ class Arm:
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 10)
+        # Per request: requests lets REQUESTS_CA_BUNDLE from the environment override Session.verify.
+        kwargs.setdefault("verify", self.emulator.ca_file)
         if "api-version" not in url:
             kwargs.setdefault("params", API)
         return self.session.request(method, url, **kwargs)
