@@ -9,8 +9,10 @@ emulator (see the end of the file), the Azure CLI one from a stand-in ``az`` scr
 
 from __future__ import annotations
 
-import json
+import datetime
 import os
+import random
+import socket
 import stat
 import subprocess
 import sys
@@ -18,6 +20,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.privatelink.azure.plugins.module_utils._auth import (
     AUTH_ARGUMENT_SPEC,
@@ -735,3 +742,223 @@ def test_cli_credential_asks_az_for_the_settings_scope_and_tenant(resolve, tmp_p
     assert args[:2] == ["account", "get-access-token"]
     assert args[args.index("--resource") + 1] == "https://management.azure.com"
     assert args[args.index("--tenant") + 1] == TENANT
+
+
+# ---------------------------------------------------------------------------------------------
+# build_credential against the emulator: real credential classes, real HTTPS, real tokens.
+# The emulator plays Microsoft Entra ID and the App Service identity endpoint; a socket guard
+# fails any attempt to resolve or reach anything else.
+
+
+
+def is_loopback(host: object) -> bool:
+    return host in ("::1", "localhost") or str(host).startswith("127.")
+
+CERT_CLIENT_ID = "c3c3c3c3-4d4d-5e5e-6f6f-707070707070"
+
+
+@pytest.fixture
+def outbound(monkeypatch) -> list[str]:
+    """Every host name resolved or address connected to; anything but loopback is refused."""
+    seen: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        seen.append(str(host))
+        if not is_loopback(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"test guard: {host} is not the emulator")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def guarded_connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            seen.append(str(address[0]))
+            if not is_loopback(address[0]):
+                raise OSError(f"test guard: connection to {address[0]} refused")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    return seen
+
+
+@pytest.fixture
+def emu(emulator, monkeypatch, outbound):
+    """The emulator, with a process environment that can only lead to it."""
+    for name in list(os.environ):
+        if name.startswith(("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "ANSIBLE_AZURE")) or \
+                name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_file)
+    emulator.clear_requests()
+    return emulator
+
+
+def emulator_env(emu, home: Path, **extra: str) -> dict[str, str]:
+    """What a user pointing the collection at the emulator sets, plus ``extra``."""
+    return {"HOME": str(home), "PATH": "", "AZURE_ARM_ENDPOINT": emu.base_url,
+            "AZURE_AUTHORITY_HOST": emu.base_url, "AZURE_DISABLE_INSTANCE_DISCOVERY": "true", **extra}
+
+
+def token_for(settings: AuthSettings) -> str:
+    return build_credential(settings).get_token(settings.scope).token
+
+
+def list_connections(emu, token: str) -> requests.Response:
+    from support import ACCOUNT, RESOURCE_GROUP, SUBSCRIPTION as SUB
+
+    return requests.get(
+        f"{emu.base_url}/subscriptions/{SUB}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.DocumentDB/"
+        f"databaseAccounts/{ACCOUNT}/privateEndpointConnections", params={"api-version": "2024-08-15"},
+        headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def assert_only_emulator(emu, outbound: list[str]) -> None:
+    assert emu.requests("instance_discovery") == []
+    assert outbound and all(is_loopback(host) for host in outbound), outbound
+
+
+def write_certificate(folder: Path, passphrase: str | None = None) -> tuple[Path, str]:
+    """A self-signed RSA certificate and its key in one PEM file; returns (path, certificate PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "privatelink-azure-tests")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
+                  else serialization.NoEncryption())
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
+    path = folder / "sp.pem"
+    path.write_text(key_pem + cert_pem, encoding="utf-8")
+    return path, cert_pem
+
+
+def register_certificate(emu, cert_pem: str) -> None:
+    from support import TENANT as EMU_TENANT, standard_seed
+
+    seed = standard_seed()
+    seed["principals"].append({"tenant": EMU_TENANT, "client_id": CERT_CLIENT_ID, "certificate_pem": cert_pem})
+    emu.seed(seed)
+
+
+def test_emulator_service_principal_secret_from_awx_names(emu, outbound, home):
+    from support import CLIENT_ID as EMU_CLIENT, CLIENT_SECRET, SUBSCRIPTION as SUB, TENANT as EMU_TENANT
+
+    settings = resolve_auth({}, emulator_env(emu, home, AZURE_CLIENT_ID=EMU_CLIENT, AZURE_SECRET=CLIENT_SECRET,
+                                             AZURE_TENANT=EMU_TENANT, AZURE_SUBSCRIPTION_ID=SUB))
+    assert settings.scope == f"{emu.base_url}/.default"
+    token = token_for(settings)
+    assert list_connections(emu, token).status_code == 200
+    assert [r["path"] for r in emu.requests("token")] == [f"/{EMU_TENANT}/oauth2/v2.0/token"]
+    assert_only_emulator(emu, outbound)
+
+
+@pytest.mark.parametrize("passphrase", [None, CERT_PASSWORD])
+def test_emulator_service_principal_certificate(emu, outbound, home, tmp_path, passphrase):
+    from support import TENANT as EMU_TENANT
+
+    path, cert_pem = write_certificate(tmp_path, passphrase)
+    register_certificate(emu, cert_pem)
+    if passphrase is None:  # as module options
+        settings = resolve_auth({"client_id": CERT_CLIENT_ID, "tenant": EMU_TENANT,
+                                 "x509_certificate_path": str(path)}, emulator_env(emu, home))
+    else:  # a password-protected key goes through azure-identity's names
+        settings = resolve_auth({}, emulator_env(
+            emu, home, AZURE_CLIENT_ID=CERT_CLIENT_ID, AZURE_TENANT_ID=EMU_TENANT,
+            AZURE_CLIENT_CERTIFICATE_PATH=str(path), AZURE_CLIENT_CERTIFICATE_PASSWORD=passphrase))
+    assert settings.kind == "service_principal_certificate"
+    assert list_connections(emu, token_for(settings)).status_code == 200
+    assert_only_emulator(emu, outbound)
+
+
+def test_emulator_certificate_not_registered_is_refused(emu, outbound, home, tmp_path):
+    """The emulator really checks the signed assertion: a different key gets no token."""
+    from azure.core.exceptions import ClientAuthenticationError
+    from support import TENANT as EMU_TENANT
+
+    _, registered = write_certificate(tmp_path)
+    register_certificate(emu, registered)
+    other = tmp_path / "other"
+    other.mkdir()
+    path, _ = write_certificate(other)
+    settings = resolve_auth({"client_id": CERT_CLIENT_ID, "tenant": EMU_TENANT,
+                             "x509_certificate_path": str(path)}, emulator_env(emu, home))
+    with pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
+        token_for(settings)
+
+
+@pytest.fixture
+def emu_443(emu, monkeypatch):
+    """An emulator on port 443 of a random 127.x.y.z address, for the password flow.
+
+    MSAL sends its user realm discovery to https://{authority host}/common/userrealm/... without
+    the port, so that flow only works with an authority on port 443 (needs the right to bind it).
+    """
+    import armemu
+    from support import standard_seed
+
+    host = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+    server = armemu.Emulator(seed=standard_seed(), host=host, port=443)
+    try:
+        server.start()
+    except OSError as err:
+        pytest.skip(f"cannot listen on {host}:443 ({err}); the password flow needs an authority on port 443")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_file)
+    yield server
+    server.stop()
+
+
+@pytest.mark.filterwarnings("ignore:This API has been deprecated:DeprecationWarning")
+def test_emulator_user_password(emu_443, outbound, home):
+    from support import PASSWORD as EMU_PASSWORD, TENANT as EMU_TENANT, USERNAME
+
+    settings = resolve_auth({"ad_user": USERNAME, "password": EMU_PASSWORD, "tenant": EMU_TENANT},
+                            emulator_env(emu_443, home))
+    assert settings.kind == "user_password"
+    assert list_connections(emu_443, token_for(settings)).status_code == 200
+    assert [r["body"]["grant_type"] for r in emu_443.requests("token")] == ["password"]
+    assert_only_emulator(emu_443, outbound)
+
+
+def test_emulator_workload_identity(emu, outbound, home, tmp_path):
+    from support import CLIENT_ID as EMU_CLIENT, FEDERATED_TOKEN, TENANT as EMU_TENANT
+
+    token_file = tmp_path / "azure-identity-token"
+    token_file.write_text(FEDERATED_TOKEN, encoding="utf-8")
+    settings = resolve_auth({}, emulator_env(emu, home, AZURE_CLIENT_ID=EMU_CLIENT, AZURE_TENANT_ID=EMU_TENANT,
+                                             AZURE_FEDERATED_TOKEN_FILE=str(token_file)))
+    assert settings.kind == "workload_identity"
+    assert list_connections(emu, token_for(settings)).status_code == 200
+    assert_only_emulator(emu, outbound)
+
+
+@pytest.mark.parametrize("user_assigned", [False, True])
+def test_emulator_app_service_managed_identity(emu, outbound, home, monkeypatch, user_assigned):
+    from support import CLIENT_ID as EMU_CLIENT
+
+    # ManagedIdentityCredential reads these from the process environment, as on App Service.
+    monkeypatch.setenv("IDENTITY_ENDPOINT", emu.identity_endpoint)
+    monkeypatch.setenv("IDENTITY_HEADER", emu.identity_header)
+    params = {"client_id": EMU_CLIENT} if user_assigned else {}
+    settings = resolve_auth(params, emulator_env(emu, home, IDENTITY_ENDPOINT=emu.identity_endpoint,
+                                                 IDENTITY_HEADER=emu.identity_header))
+    assert settings.kind == "managed_identity"
+    assert list_connections(emu, token_for(settings)).status_code == 200
+    msi_calls = emu.requests("msi")
+    assert len(msi_calls) == 1
+    assert msi_calls[0]["query"].get("client_id") == (EMU_CLIENT if user_assigned else None)
+    assert_only_emulator(emu, outbound)
+
+
+def test_emulator_instance_discovery_is_what_the_flag_prevents(emu, outbound, home):
+    """Without disable_instance_discovery, MSAL would ask Microsoft about the authority host."""
+    from azure.core.exceptions import ClientAuthenticationError
+    from support import CLIENT_ID as EMU_CLIENT, CLIENT_SECRET, TENANT as EMU_TENANT
+
+    env = emulator_env(emu, home, AZURE_CLIENT_ID=EMU_CLIENT, AZURE_SECRET=CLIENT_SECRET, AZURE_TENANT=EMU_TENANT)
+    env["AZURE_DISABLE_INSTANCE_DISCOVERY"] = "false"
+    with pytest.raises(ClientAuthenticationError):
+        token_for(resolve_auth({}, env))
+    assert "login.microsoftonline.com" in outbound  # stopped by the guard, never sent
