@@ -301,3 +301,41 @@ def test_request_log_records_and_redacts(arm: Arm, emu: Emulator) -> None:
     assert seqs == sorted(seqs)
     for token in emu.issued_tokens():
         assert token not in repr(emu.requests())
+
+
+def test_concurrent_clients_see_consistent_state(arm: Arm, emu: Emulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu.configure(op_duration=0.05, dequeued_polls=0)
+
+    def worker(i: int) -> tuple[int, int]:
+        client = Arm(emu, fetch_token(emu))
+        put = client.put_state(PENDING, "Approved", f"writer {i}").status_code
+        return put, client.get(client.url()).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(worker, range(16)))
+    assert results == [(202, 200)] * 16
+    time.sleep(0.1)
+    state = emu.connection(SUB, RG, ACCOUNT, PENDING)["properties"]["privateLinkServiceConnectionState"]
+    assert state["status"] == "Approved" and state["description"].startswith("writer ")
+    assert len(emu.requests("arm")) == 32
+    assert len({e["seq"] for e in emu.requests()}) == len(emu.requests())
+
+
+def test_ipv6_loopback_listener(client_cert) -> None:
+    import socket
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        emulator = Emulator(seed={"accounts": []}, host="::1").start()
+    except OSError as exc:
+        pytest.skip(f"no ::1 here: {exc}")
+    try:
+        assert emulator.base_url.startswith("https://[::1]:")
+        response = requests.get(f"{emulator.base_url}/subscriptions/x/resourceGroups/y", verify=emulator.ca_file,
+                                timeout=10)
+        assert response.status_code == 401  # verified TLS to [::1], answered by ARM auth
+    finally:
+        emulator.stop()
