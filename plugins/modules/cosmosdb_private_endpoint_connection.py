@@ -24,6 +24,8 @@ author:
   - privatelink.azure maintainers
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
+  - privatelink.azure.attributes
+  - privatelink.azure.attributes.actiongroup_cosmosdb
 options:
   resource_group:
     description:
@@ -39,8 +41,16 @@ options:
     description:
       - Name of the private endpoint connection, as listed on the account.
       - It must not contain V(/), V(\\), V(?), V(#), V(%), V(..) or control characters.
+      - Exactly one of O(name) and O(private_endpoint_id) is required.
     type: str
-    required: true
+  private_endpoint_id:
+    description:
+      - The ARM resource ID of the private endpoint whose connection to manage, instead of O(name).
+      - The module lists the account's connections and picks the one whose private endpoint has this ID,
+        compared case-insensitively as ARM does. It fails if several connections come from this endpoint.
+      - If none does, O(state=present) fails and O(state=absent) has nothing to do.
+    type: str
+    version_added: 0.1.0
   status:
     description:
       - The connection status to set. Required with O(state=present).
@@ -87,6 +97,38 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Approve the connection of a private endpoint, known by its resource ID
+  privatelink.azure.cosmosdb_private_endpoint_connection:
+    resource_group: rg-data
+    account_name: orders-db
+    private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing
+    status: Approved
+    description: Approved for the billing team (CHG-1234)
+
+- name: Set the authentication once for every module of the collection
+  module_defaults:
+    group/privatelink.azure.cosmosdb:
+      subscription_id: 00000000-0000-0000-0000-000000000000
+      auth_source: credential_file
+      profile: platform
+  block:
+    - name: List the pending connections
+      privatelink.azure.cosmosdb_private_endpoint_connection_info:
+        resource_group: rg-data
+        account_name: orders-db
+        status: [Pending]
+      register: pending
+
+    - name: Approve those from the billing team's subscription
+      privatelink.azure.cosmosdb_private_endpoint_connection:
+        resource_group: rg-data
+        account_name: orders-db
+        name: "{{ item.name }}"
+        status: Approved
+      loop: "{{ pending.connections | selectattr('private_endpoint_id', 'search', '^/subscriptions/aaaaaaaa-0000-0000-0000-000000000001/', ignorecase=true) }}"
+      loop_control:
+        label: "{{ item.name }}"
+
 - name: Approve a pending connection
   privatelink.azure.cosmosdb_private_endpoint_connection:
     resource_group: rg-data
@@ -212,18 +254,27 @@ from ansible_collections.privatelink.azure.plugins.module_utils._module import (
 def main() -> None:
     module = AnsibleModule(
         argument_spec=argument_spec(WAIT_ARGUMENT_SPEC, {
-            "name": {"type": "str", "required": True},
+            "name": {"type": "str"},
+            "private_endpoint_id": {"type": "str"},
             "status": {"type": "str", "choices": ["Approved", "Rejected"]},
             "description": {"type": "str"},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         }),
+        mutually_exclusive=[("name", "private_endpoint_id")],
+        required_one_of=[("name", "private_endpoint_id")],
         required_if=[("state", "present", ("status",))],
         supports_check_mode=True,
     )
     params = module.params
 
     def task(service):
-        name = validate_connection_name(params["name"])
+        if params["private_endpoint_id"] is not None:
+            name = service.name_for_private_endpoint(params["private_endpoint_id"],
+                                                     required=params["state"] == "present")
+            if name is None:  # state=absent and no connection from this endpoint: already absent
+                return {"changed": False, "connection": {}, "diff": {"before": {}, "after": {}}}
+        else:
+            name = validate_connection_name(params["name"])
         if params["state"] == "absent":
             return service.remove(name, check_mode=module.check_mode, wait=params["wait"],
                                   wait_timeout=params["wait_timeout"])

@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright (c) privatelink.azure contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cosmosdb_private_endpoint_connection_info
+short_description: List the private endpoint connections of an Azure Cosmos DB account
+version_added: 0.1.0
+description:
+  - Lists the private endpoint connections of one Azure Cosmos DB account, or returns the one named by
+    O(name), optionally filtered by status, by private endpoint, or by the subscription that holds the
+    private endpoint.
+  - Connection names are often opaque (C(<endpoint name>.<guid>)); filter by O(private_endpoint_id) or
+    O(private_endpoint_subscription_id) to find connections the way you know them.
+  - Sends only C(GET) requests (one per page of connections, or one with O(name)) and never reports
+    C(changed).
+author:
+  - privatelink.azure maintainers
+extends_documentation_fragment:
+  - privatelink.azure.azure_auth
+  - privatelink.azure.attributes
+  - privatelink.azure.attributes.info_module
+  - privatelink.azure.attributes.actiongroup_cosmosdb
+options:
+  resource_group:
+    description:
+      - Resource group of the Cosmos DB account.
+    type: str
+    required: true
+  account_name:
+    description:
+      - Name of the Cosmos DB account (3 to 50 lowercase letters, digits and hyphens).
+    type: str
+    required: true
+  name:
+    description:
+      - Return only this connection. RV(connections) is empty if the account has no connection of this name
+        (a missing account or resource group is an error).
+      - The filters below apply to it too.
+    type: str
+  status:
+    description:
+      - Return only connections in one of these statuses, each one of V(Pending), V(Approved), V(Rejected)
+        or V(Disconnected), compared case-insensitively.
+    type: list
+    elements: str
+  private_endpoint_id:
+    description:
+      - Return only the connections opened by this private endpoint (its ARM resource ID, compared
+        case-insensitively as ARM does).
+    type: str
+  private_endpoint_subscription_id:
+    description:
+      - Return only the connections whose private endpoint lives in this subscription (read from the
+        private endpoint's resource ID, compared case-insensitively).
+      - This is not O(subscription_id), which is the subscription of the Cosmos DB account.
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: N/A
+notes:
+  - Needs read access (C(Microsoft.DocumentDB/databaseAccounts/privateEndpointConnections/read)) on the
+    account.
+seealso:
+  - module: privatelink.azure.cosmosdb_private_endpoint_connection
+    description: Approve, reject or delete one of the connections listed here.
+  - name: The privatelink.azure.cosmosdb_connection_approval role
+    description: Approves every pending connection whose private endpoint lives in an allowed subscription.
+    link: https://github.com/privatelink/azure/tree/main/roles/cosmosdb_connection_approval
+"""
+
+EXAMPLES = r"""
+- name: List the pending connections of an account
+  privatelink.azure.cosmosdb_private_endpoint_connection_info:
+    resource_group: rg-data
+    account_name: orders-db
+    status: [Pending]
+  register: pending
+
+- name: Show who is waiting
+  ansible.builtin.debug:
+    msg: "{{ pending.connections | map(attribute='private_endpoint_id') | list }}"
+
+- name: Find the connection of one private endpoint
+  privatelink.azure.cosmosdb_private_endpoint_connection_info:
+    resource_group: rg-data
+    account_name: orders-db
+    private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing
+  register: billing
+
+- name: Everything that comes from the platform team's subscription
+  privatelink.azure.cosmosdb_private_endpoint_connection_info:
+    subscription_id: 00000000-0000-0000-0000-000000000000  # the subscription of the Cosmos DB account
+    resource_group: rg-data
+    account_name: orders-db
+    private_endpoint_subscription_id: aaaaaaaa-0000-0000-0000-000000000001
+
+- name: Authenticate once for every module of the collection
+  module_defaults:
+    group/privatelink.azure.cosmosdb:
+      auth_source: credential_file
+      profile: platform
+  block:
+    - name: List the connections of two accounts
+      privatelink.azure.cosmosdb_private_endpoint_connection_info:
+        resource_group: rg-data
+        account_name: "{{ item }}"
+      loop: [orders-db, billing-db]
+      register: listings
+"""
+
+RETURN = r"""
+connections:
+  description:
+    - The connections that pass every filter, in the order the service lists them. Empty if none does.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: ARM resource ID of the connection.
+      type: str
+      sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/orders-db/privateEndpointConnections/pe-billing
+    name:
+      description: Name of the connection.
+      type: str
+      sample: pe-billing.6b1f0c2e
+    group_id:
+      description: The Cosmos DB API the endpoint connects to.
+      type: str
+      sample: Sql
+    private_endpoint_id:
+      description: ARM resource ID of the private endpoint that opened the connection.
+      type: str
+      sample: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing
+    status:
+      description: Connection status (V(Pending), V(Approved), V(Rejected) or V(Disconnected)).
+      type: str
+      sample: Pending
+    description:
+      description: The message stored with the status; null when the service has none.
+      type: str
+      sample: Please approve
+    actions_required:
+      description: What the service says the consumer must do.
+      type: str
+      sample: None
+    provisioning_state:
+      description: Provisioning state of the connection resource.
+      type: str
+      sample: Succeeded
+error:
+  description: The ARM error (ErrorDetail), when the task failed because of an ARM answer.
+  returned: failure
+  type: dict
+status_code:
+  description: HTTP status of the failed ARM request.
+  returned: failure, when ARM answered
+  type: int
+  sample: 404
+request_id:
+  description: The C(x-ms-request-id) of the failed request; Microsoft support asks for it.
+  returned: failure, when ARM answered
+  type: str
+correlation_id:
+  description: The C(x-ms-correlation-request-id) of the failed request.
+  returned: failure, when ARM answered
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import (
+    filter_connections,
+    validate_connection_name,
+    validate_private_endpoint_id,
+    validate_status_filter,
+    validate_subscription_id,
+)
+from ansible_collections.privatelink.azure.plugins.module_utils._module import (
+    AUTH_MUTUALLY_EXCLUSIVE,
+    argument_spec,
+    run_module,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=argument_spec({
+            "name": {"type": "str"},
+            # Not 'choices': the status compares case-insensitively, as the service's does.
+            "status": {"type": "list", "elements": "str"},
+            "private_endpoint_id": {"type": "str"},
+            "private_endpoint_subscription_id": {"type": "str"},
+        }),
+        mutually_exclusive=AUTH_MUTUALLY_EXCLUSIVE,
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    def task(service):
+        statuses = validate_status_filter(params["status"])
+        endpoint = params["private_endpoint_id"]
+        if endpoint is not None:
+            validate_private_endpoint_id(endpoint)
+        endpoint_subscription = params["private_endpoint_subscription_id"]
+        if endpoint_subscription is not None:
+            validate_subscription_id(endpoint_subscription, "private_endpoint_subscription_id")
+        if params["name"] is not None:
+            found = service.get(validate_connection_name(params["name"]))
+            connections = [found] if found else []
+        else:
+            connections = service.list()
+        return {"changed": False, "connections": filter_connections(
+            connections, statuses=statuses, private_endpoint_id=endpoint,
+            private_endpoint_subscription_id=endpoint_subscription)}
+
+    run_module(module, task)
+
+
+if __name__ == "__main__":
+    main()
