@@ -30,7 +30,7 @@ $(COLLECTION_LINK):
 	ln -sfn $(CURDIR) $@
 
 demo: venv collection
-	$(BIN)/python tests/emulator/run_demo.py
+	$(BIN)/python tools/demo.py
 
 test-unit: venv collection
 	$(BIN)/python -m pytest -q tests/unit

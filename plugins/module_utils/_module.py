@@ -12,8 +12,9 @@ import typing as t
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.privatelink.azure.plugins.module_utils import _arm
-from ansible_collections.privatelink.azure.plugins.module_utils._auth import (
+from ansible_collections.privatelink.azure.plugins.module_utils._auth import (  # noqa: F401 (re-exported)
     AUTH_ARGUMENT_SPEC,
+    AUTH_MUTUALLY_EXCLUSIVE,
     build_credential,
     resolve_auth,
 )

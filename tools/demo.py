@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""`make demo`: start the bundled ARM emulator, approve a pending connection with --diff, run it
+again to show that nothing changes, print what reached ARM, stop the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+
+from armemu.client import EmulatorControl  # noqa: E402
+
+SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+CLIENT_ID = "5e6f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
+CLIENT_SECRET = "demo-secret-not-used-anywhere-else"  # a service principal that only the emulator knows
+SEED = {
+    "principals": [{"tenant": TENANT, "client_id": CLIENT_ID, "secret": CLIENT_SECRET}],
+    "accounts": [{
+        "subscription_id": SUBSCRIPTION, "resource_group": "rg-data", "name": "orders-db", "location": "westus",
+        "connections": [
+            {"name": "pe-billing.6b1f0c2e", "status": "Pending", "description": "Billing team, please approve",
+             "group_id": "Sql", "private_endpoint_id": "/subscriptions/aaaaaaaa-0000-0000-0000-000000000001/"
+             "resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing"},
+            {"name": "pe-unknown.1c9a51d4", "status": "Pending", "group_id": "Sql",
+             "private_endpoint_id": "/subscriptions/bbbbbbbb-0000-0000-0000-000000000002/"
+             "resourceGroups/rg-x/providers/Microsoft.Network/privateEndpoints/pe-unknown"},
+        ],
+    }],
+}
+
+
+def banner(text: str) -> None:
+    print(f"\n=== {text}", flush=True)
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="privatelink-demo-"))
+    seed_file, info_file = work / "seed.json", work / "emulator.json"
+    seed_file.write_text(json.dumps(SEED))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "emulator")}
+    emulator = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "-m", "armemu", "serve", "--seed", str(seed_file), "--info-file", str(info_file),
+         "--op-duration", "2"], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not info_file.exists() or not info_file.read_text().strip():
+            if emulator.poll() is not None or time.monotonic() > deadline:
+                print("The emulator did not start.", file=sys.stderr)
+                return 1
+            time.sleep(0.1)
+        info = json.loads(info_file.read_text())
+        control = EmulatorControl(info["base_url"], info["ca_file"])
+        banner(f"Local ARM emulator at {info['base_url']} (operations take 2 s, like a fast real one)")
+        for conn in SEED["accounts"][0]["connections"]:
+            print(f"  orders-db / {conn['name']}: {conn['status']}")
+
+        play_env = {
+            **os.environ,
+            # What AWX's built-in "Microsoft Azure Resource Manager" credential injects ...
+            "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION, "AZURE_CLIENT_ID": CLIENT_ID,
+            "AZURE_SECRET": CLIENT_SECRET, "AZURE_TENANT": TENANT,
+            # ... pointed at the emulator instead of Azure.
+            "AZURE_ARM_ENDPOINT": info["base_url"], "AZURE_AUTHORITY_HOST": info["base_url"],
+            "AZURE_DISABLE_INSTANCE_DISCOVERY": "true", "REQUESTS_CA_BUNDLE": info["ca_file"],
+            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_NOCOLOR": "1",
+        }
+        playbook = str(ROOT / "docs" / "examples" / "approve-pending.yml")
+        command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", playbook]
+        for title, extra in (("First run: approve, with --diff", ["--diff"]),
+                             ("Second run: already approved, nothing to write", [])):
+            banner(f"{title}: ansible-playbook {' '.join(command[2:] + extra)}")
+            control.clear_requests()
+            started = time.monotonic()
+            if subprocess.run(command + extra, env=play_env, check=False).returncode != 0:
+                return 1
+            calls = [f"{r['method']} {r['kind']}" for r in control.requests() if r["kind"] in ("arm", "operation")]
+            print(f"Requests that reached ARM ({time.monotonic() - started:.1f} s): {', '.join(calls)}")
+        return 0
+    finally:
+        emulator.send_signal(signal.SIGTERM)
+        try:
+            emulator.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            emulator.kill()
+        banner("Emulator stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
