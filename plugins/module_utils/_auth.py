@@ -101,6 +101,7 @@ AUTH_MUTUALLY_EXCLUSIVE: list[list[str]] = [
 _TRUE = ("true", "yes", "1")
 _FALSE = ("false", "no", "0")
 
+
 class AuthConfigError(ValidationError):
     """The options and environment do not describe a usable credential (nothing was sent)."""
 
@@ -438,13 +439,14 @@ def _choose(source: str, params: t.Mapping[str, t.Any], env: t.Mapping[str, str]
     return found
 
 
-def resolve_auth(params: dict[str, t.Any], env: t.Mapping[str, str] = os.environ,
+def resolve_auth(params: dict[str, t.Any], env: t.Mapping[str, str] | None = None,
                  home: str | None = None) -> AuthSettings:
     """Decide, without any network access, how to authenticate and where ARM lives.
 
-    ``params`` are the module options (missing keys count as unset); ``env`` the environment;
-    ``home`` the folder holding ``.azure/credentials`` (default: ``$HOME``).
+    ``params`` are the module options (missing keys count as unset); ``env`` the environment
+    (default ``os.environ``); ``home`` the folder holding ``.azure/credentials`` (default ``$HOME``).
     """
+    env = os.environ if env is None else env
     source = _get(params, "auth_source") or _get(env, "ANSIBLE_AZURE_AUTH_SOURCE") or "auto"
     if source not in AUTH_SOURCES:
         raise AuthConfigError(
@@ -531,7 +533,7 @@ def _identity_class(name: str) -> t.Any:
     submodule costs the same; the public top-level name is the cheapest supported import.
     """
     try:
-        import azure.identity as identity  # pylint: disable=import-outside-toplevel
+        from azure import identity  # pylint: disable=import-outside-toplevel
     except ImportError as err:
         raise AuthLibraryError(
             f"the azure-identity Python library (>= 1.15.0) is required to authenticate, but "

@@ -389,7 +389,7 @@ def test_file_without_default_profile_is_skipped_in_auto(resolve, home):
 
 @pytest.mark.parametrize("body, match", [
     (f"[default]\nclient_id = {CLIENT_ID}\nsecret = {SECRET}\n", "has a secret but no tenant"),
-    (f"[default]\nad_user = a@b.example\n", "password is missing"),
+    ("[default]\nad_user = a@b.example\n", "password is missing"),
     (f"[default]\npassword = {PASSWORD}\n", "ad_user is missing"),
     (f"[default]\nsubscription_id = {SUBSCRIPTION}\n", "has no credential"),
 ])
@@ -691,6 +691,9 @@ def settings_for(**overrides) -> AuthSettings:
 
 
 def test_missing_azure_identity_is_reported_clearly(monkeypatch):
+    import azure  # the namespace package azure-core provides; azure-identity may be loaded already
+
+    monkeypatch.delattr(azure, "identity", raising=False)
     monkeypatch.setitem(sys.modules, "azure.identity", None)  # makes the import fail
     with pytest.raises(AuthLibraryError, match=r"azure-identity.*>= 1\.15\.0.*pip install"):
         build_credential(settings_for())
@@ -749,12 +752,11 @@ def test_cli_credential_asks_az_for_the_settings_scope_and_tenant(resolve, tmp_p
 # The emulator plays Microsoft Entra ID and the App Service identity endpoint; a socket guard
 # fails any attempt to resolve or reach anything else.
 
+CERT_CLIENT_ID = "c3c3c3c3-4d4d-5e5e-6f6f-707070707070"
 
 
 def is_loopback(host: object) -> bool:
     return host in ("::1", "localhost") or str(host).startswith("127.")
-
-CERT_CLIENT_ID = "c3c3c3c3-4d4d-5e5e-6f6f-707070707070"
 
 
 @pytest.fixture
@@ -878,11 +880,10 @@ def test_emulator_certificate_not_registered_is_refused(emu, outbound, home, tmp
     from azure.core.exceptions import ClientAuthenticationError
     from support import TENANT as EMU_TENANT
 
-    _, registered = write_certificate(tmp_path)
-    register_certificate(emu, registered)
+    register_certificate(emu, write_certificate(tmp_path)[1])
     other = tmp_path / "other"
     other.mkdir()
-    path, _ = write_certificate(other)
+    path = write_certificate(other)[0]
     settings = resolve_auth({"client_id": CERT_CLIENT_ID, "tenant": EMU_TENANT,
                              "x509_certificate_path": str(path)}, emulator_env(emu, home))
     with pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
