@@ -50,7 +50,7 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "emulator")}
     emulator = subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, "-m", "armemu", "serve", "--seed", str(seed_file), "--info-file", str(info_file),
-         "--op-duration", "2"], env=env)
+         "--op-duration", "2"], env=env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while not info_file.exists() or not info_file.read_text().strip():
@@ -75,14 +75,14 @@ def main() -> int:
             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
             "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_NOCOLOR": "1",
         }
-        playbook = str(ROOT / "docs" / "examples" / "approve-pending.yml")
+        playbook = "docs/examples/approve-pending.yml"
         command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", playbook]
         for title, extra in (("First run: approve, with --diff", ["--diff"]),
                              ("Second run: already approved, nothing to write", [])):
-            banner(f"{title}: ansible-playbook {' '.join(command[2:] + extra)}")
+            banner(f"{title}: ansible-playbook {' '.join(command[1:] + extra)}")
             control.clear_requests()
             started = time.monotonic()
-            if subprocess.run(command + extra, env=play_env, check=False).returncode != 0:
+            if subprocess.run(command + extra, env=play_env, cwd=ROOT, check=False).returncode != 0:
                 return 1
             calls = [f"{r['method']} {r['kind']}" for r in control.requests() if r["kind"] in ("arm", "operation")]
             print(f"Requests that reached ARM ({time.monotonic() - started:.1f} s): {', '.join(calls)}")
