@@ -220,7 +220,7 @@ def test_username_password_credential(port_443_emulator: Emulator) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         credential = UsernamePasswordCredential(AZURE_CLI_APP, USERNAME, PASSWORD, tenant_id=TENANT,
                                                 **authority_kwargs(emu))
-    token = credential.get_token(MANAGEMENT_SCOPE)
+        token = credential.get_token(MANAGEMENT_SCOPE)  # MSAL warns that ROPC is deprecated
     assert_arm_accepts(emu, token.token)
     realm = emu.requests("discovery")
     assert any(r["path"] == f"/common/userrealm/{USERNAME}" for r in realm)
