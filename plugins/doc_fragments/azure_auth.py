@@ -113,6 +113,16 @@ options:
         error. The default is V(false).
       - Not used by O(auth_source=cli) or managed identities.
     type: bool
+  request_timeout:
+    description:
+      - How many seconds to wait for Azure Resource Manager to answer one request once connected
+        (connecting itself is limited to 10 seconds, or this value if smaller).
+      - A request that takes longer counts as a dropped connection and is retried like one, within
+        the module's retry limits (4 retries, 90 seconds of waiting in total).
+      - Does not limit a long-running operation; that is O(wait_timeout) where the module has it.
+    type: int
+    default: 60
+    version_added: 0.1.0
 requirements:
   - azure-identity >= 1.15.0
   - requests

@@ -29,6 +29,13 @@ ACCOUNT_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "account_name": {"type": "str", "required": True},
 }
 
+# Shared by every module (documented in the azure_auth doc fragment): how long one ARM request may
+# take to answer before it counts as failed and is retried like a dropped connection.
+REQUEST_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
+    "request_timeout": {"type": "int", "default": 60},
+}
+CONNECT_TIMEOUT = 10
+
 WAIT_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 900},
@@ -38,7 +45,7 @@ WAIT_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
 def argument_spec(*parts: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
     """The authentication and account options, plus the module's own."""
     spec: dict[str, dict[str, t.Any]] = {}
-    for part in (AUTH_ARGUMENT_SPEC, ACCOUNT_ARGUMENT_SPEC, *parts):
+    for part in (AUTH_ARGUMENT_SPEC, ACCOUNT_ARGUMENT_SPEC, REQUEST_ARGUMENT_SPEC, *parts):
         spec.update({name: dict(option) for name, option in part.items()})
     return spec
 
@@ -46,6 +53,13 @@ def argument_spec(*parts: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.
 def fail_from_error(module: t.Any, err: CollectionError) -> t.NoReturn:
     module.fail_json(msg=err.msg, **err.fail_fields())
     raise AssertionError("fail_json returned")  # pragma: no cover
+
+
+def request_timeouts(read_timeout: t.Any) -> tuple[int, int]:
+    """(connect, read) timeouts for requests from the request_timeout option."""
+    if isinstance(read_timeout, bool) or not isinstance(read_timeout, int) or read_timeout < 1:
+        raise ValidationError(f"request_timeout must be a whole number of seconds, at least 1, got {read_timeout!r}")
+    return min(CONNECT_TIMEOUT, read_timeout), read_timeout
 
 
 def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
@@ -60,6 +74,7 @@ def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
         build_credential(settings),
         settings.scope,
         credential_source=settings.source,
+        timeout=request_timeouts(params.get("request_timeout", 60)),
     )
     return service
 
