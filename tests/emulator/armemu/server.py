@@ -412,6 +412,10 @@ class Handler(BaseHTTPRequestHandler):
         retry_after = params.get("retry_after")
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
+        if params.get("retry_after_date") is not None:
+            # The HTTP-date form, N seconds after this answer (a fixed date would go stale before use).
+            retry_after = float(params["retry_after_date"])
+            headers["Retry-After"] = _http_date(time.time() + retry_after)
         body = params.get("body")
         if body is None:
             code = params.get("code", _STATUS_CODES.get(status, "InternalServerError"))
