@@ -12,9 +12,9 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
 # mk/*.mk files add their own targets and append to these lists.
-TEST_TARGETS := test-unit test-e2e
+TEST_TARGETS := test-emulator test-unit test-e2e
 
-.PHONY: all venv collection demo test test-unit test-e2e clean
+.PHONY: all venv collection demo test test-emulator test-unit test-e2e clean
 all: test
 
 venv: $(VENV)/.installed
@@ -31,6 +31,9 @@ $(COLLECTION_LINK):
 
 demo: venv collection
 	$(BIN)/python tools/demo.py
+
+test-emulator: venv
+	$(BIN)/python -m pytest -q tests/emulator/tests
 
 test-unit: venv collection
 	$(BIN)/python -m pytest -q tests/unit

@@ -310,6 +310,11 @@ class ArmClient:
         self.url_for(url)  # refuse a foreign host before we ever poll it
         return LongRunningOperation(action, accepted, url, uses_async_header=bool(async_url))
 
+    def operation_from_url(self, action: str, url: str, uses_async_header: bool = True) -> LongRunningOperation:
+        """Resume following an operation known only by its URL (left by an earlier run)."""
+        self.url_for(url)
+        return LongRunningOperation(action, ArmResponse(202, {}), url, uses_async_header)
+
     def wait(self, operation: LongRunningOperation, timeout: float) -> None:
         """Poll until the operation ends; return on success, raise on Failed/Canceled or timeout."""
         started = self._clock()

@@ -8,6 +8,7 @@ The functions at the top are pure (easy to test exhaustively); ``ConnectionServi
 
 from __future__ import annotations
 
+import contextlib
 import re
 import typing as t
 import unicodedata
@@ -16,6 +17,7 @@ from urllib.parse import quote
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     ArmError,
     CollectionError,
+    OperationError,
     ValidationError,
 )
 
@@ -265,12 +267,51 @@ def find_by_private_endpoint(connections: t.Iterable[t.Mapping[str, t.Any]],
 class ConnectionService:
     """The connections of one Cosmos DB account, read and written through an ``ArmClient``."""
 
-    def __init__(self, client: t.Any, subscription_id: str, resource_group: str, account_name: str) -> None:
+    def __init__(self, client: t.Any, subscription_id: str, resource_group: str, account_name: str,
+                 lock_factory: t.Callable[[str, float], t.Any] | None = None) -> None:
+        """``lock_factory(resource_id, timeout)`` gives the per-connection writer lock (see _inflight)."""
         self.client = client
         self.subscription_id = validate_subscription_id(subscription_id)
         self.resource_group = validate_resource_group(resource_group)
         self.account_name = validate_account_name(account_name)
         self._params = {"api-version": API_VERSION}
+        self._lock_factory = lock_factory
+        self._lock: t.Any = None
+
+    @contextlib.contextmanager
+    def _writer(self, name: str, check_mode: bool, wait_timeout: float) -> t.Iterator[None]:
+        """Hold the connection's writer lock from the first GET to the end of the operation.
+
+        Check mode writes nothing and takes no lock. Under the lock, an operation that a previous
+        ``wait: false`` run left running is followed to its end first, so the GET that follows
+        shows its result instead of the old state.
+        """
+        if check_mode or self._lock_factory is None:
+            yield
+            return
+        with self._lock_factory(self._path(name), wait_timeout) as lock:
+            self._lock = lock
+            try:
+                self._settle(lock, name, wait_timeout)
+                yield
+            finally:
+                self._lock = None
+
+    def _settle(self, lock: t.Any, name: str, wait_timeout: float) -> None:
+        pending = lock.pending()
+        if not pending:
+            return
+        action = f"Waiting for an earlier change of connection {name!r}"
+        operation = self.client.operation_from_url(action, pending["url"], pending.get("async", True))
+        try:
+            self.client.wait(operation, wait_timeout)
+        except (ArmError, OperationError):
+            pass  # it failed or is unknown by now: either way the GET below tells the truth
+        lock.record(None)
+
+    def _leave_running(self, operation: t.Any) -> None:
+        if self._lock is not None:
+            self._lock.record(operation.url, operation.uses_async_header)
 
     def _path(self, name: str) -> str:
         return connection_path(self.subscription_id, self.resource_group, self.account_name, name)
@@ -324,6 +365,12 @@ class ConnectionService:
         """Make the connection's state what was asked, writing only when it differs."""
         status = validate_status(status)
         description = validate_description(description)
+        with self._writer(name, check_mode, wait_timeout):
+            return self._ensure(name, status, description, check_mode=check_mode, wait=wait,
+                                wait_timeout=wait_timeout)
+
+    def _ensure(self, name: str, status: str, description: str | None, *, check_mode: bool, wait: bool,
+                wait_timeout: float) -> dict[str, t.Any]:
         current = self.get(name)
         if current is None:
             raise ConnectionNotFound(
@@ -346,6 +393,7 @@ class ConnectionService:
         if response.status_code == 202:
             operation = self.client.start_operation(action, response)
             if not wait:
+                self._leave_running(operation)
                 result["operation_url"] = operation.url
                 return result
             self.client.wait(operation, wait_timeout)
@@ -360,6 +408,10 @@ class ConnectionService:
 
     def remove(self, name: str, *, check_mode: bool, wait: bool, wait_timeout: float) -> dict[str, t.Any]:
         """Delete the connection if it exists; an absent connection is already what was asked."""
+        with self._writer(name, check_mode, wait_timeout):
+            return self._remove(name, check_mode=check_mode, wait=wait, wait_timeout=wait_timeout)
+
+    def _remove(self, name: str, *, check_mode: bool, wait: bool, wait_timeout: float) -> dict[str, t.Any]:
         current = self.get(name)
         if current is None:
             return {"changed": False, "connection": {}, "diff": diff(None, None)}
@@ -372,6 +424,7 @@ class ConnectionService:
         if response.status_code == 202:
             operation = self.client.start_operation(action, response)
             if not wait:
+                self._leave_running(operation)
                 result["operation_url"] = operation.url
                 return result
             self.client.wait(operation, wait_timeout)

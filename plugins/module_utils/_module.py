@@ -19,6 +19,7 @@ from ansible_collections.privatelink.azure.plugins.module_utils._auth import (  
     resolve_auth,
 )
 from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import ConnectionService
+from ansible_collections.privatelink.azure.plugins.module_utils._inflight import ConnectionLock
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     CollectionError,
     ValidationError,
@@ -68,7 +69,8 @@ def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
     if not settings.subscription_id:
         raise ValidationError("subscription_id is required: set the option, the AZURE_SUBSCRIPTION_ID "
                               "environment variable, or subscription_id in the credentials file profile")
-    service = ConnectionService(None, settings.subscription_id, params["resource_group"], params["account_name"])
+    service = ConnectionService(None, settings.subscription_id, params["resource_group"], params["account_name"],
+                                lock_factory=ConnectionLock)
     service.client = _arm.ArmClient(
         settings.arm_endpoint,
         build_credential(settings),
