@@ -1,0 +1,466 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``make bench``: the performance figures of issue 6, measured side by side in one run.
+
+Everything runs on loopback against the ARM emulator (``armemu serve`` in its own process), with the
+real azure-identity ClientSecretCredential, real ansible-playbook and the working tree's collection.
+The table goes to stdout and to bench/RESULTS.md. See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+
+import seeds  # noqa: E402
+from armemu.client import EmulatorControl  # noqa: E402
+from seeds import median  # noqa: E402
+
+MODULE = "privatelink.azure.cosmosdb_private_endpoint_connection"
+ROLE = "privatelink.azure.cosmosdb_connection_approval"
+ROLE_DIR = ROOT / "roles" / "cosmosdb_connection_approval"
+BIN = Path(sys.executable).parent
+
+
+class Row(t.NamedTuple):
+    figure: str
+    value: str
+    target: str
+    ratio: str
+    met: bool | None  # None: informative, no target
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds:.3f} s"
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+# -- the emulator ------------------------------------------------------------------------------------
+class EmulatorProcess:
+    """``python -m armemu serve`` in its own process, so its threads do not share our interpreter."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.info_file = workdir / "emulator.json"
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "emulator")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "armemu", "serve", "--info-file", str(self.info_file),
+             "--state-dir", str(workdir / "emulator-state"), "--op-duration", "1", "--dequeued-polls", "0"],
+            env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "emulator.log").open("w"))
+        deadline = time.monotonic() + 30
+        while not self.info_file.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the emulator did not start; see {workdir / 'emulator.log'}")
+            time.sleep(0.05)
+        self.info = json.loads(self.info_file.read_text())
+        self.control = EmulatorControl(self.info["base_url"], self.info["ca_file"])
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# -- ansible-playbook ----------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, workdir: Path, emulator: EmulatorProcess) -> None:
+        self.workdir = workdir
+        self.emu = emulator
+        self.control = emulator.control
+        self.runs = 0
+        home = workdir / "home"
+        home.mkdir(exist_ok=True)
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(home),  # no ~/.azure/credentials or ansible.cfg from the machine
+            "LANG": "C.UTF-8",
+            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
+            "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "bench_timing",
+            "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-local"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # What AWX's Azure credential injects, pointed at the emulator.
+            "AZURE_SUBSCRIPTION_ID": seeds.SUBSCRIPTION,
+            "AZURE_CLIENT_ID": seeds.CLIENT_ID,
+            "AZURE_SECRET": seeds.CLIENT_SECRET,
+            "AZURE_TENANT": seeds.TENANT,
+            "AZURE_ARM_ENDPOINT": emulator.info["base_url"],
+            "AZURE_AUTHORITY_HOST": emulator.info["base_url"],
+            "AZURE_DISABLE_INSTANCE_DISCOVERY": "true",
+            "REQUESTS_CA_BUNDLE": emulator.info["ca_file"],
+        }
+
+    def playbook(self, tasks: list[dict[str, t.Any]], *, interpreter: str | None = None,
+                 env: dict[str, str] | None = None, extra_args: t.Sequence[str] = (),
+                 play_extra: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        """Run one play on localhost; return wall time, the callback's task timings and the output."""
+        self.runs += 1
+        path = self.workdir / f"play-{self.runs}.yml"
+        timing = self.workdir / f"timing-{self.runs}.jsonl"
+        play = {"hosts": "localhost", "gather_facts": False, "tasks": tasks, **(play_extra or {})}
+        path.write_text(json.dumps([play]))  # JSON is YAML
+        cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               "-e", f"ansible_python_interpreter={interpreter or sys.executable}", *extra_args, str(path)]
+        started = time.time()
+        proc = subprocess.run(cmd, env={**self.env, "BENCH_TIMING_FILE": str(timing), **(env or {})},
+                              capture_output=True, text=True, timeout=1800, check=False)
+        elapsed = time.time() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"ansible-playbook failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n"
+                               f"{proc.stderr[-2000:]}")
+        entries = [json.loads(line) for line in timing.read_text().splitlines()] if timing.exists() else []
+        return {"wall": elapsed, "started": started, "tasks": [e for e in entries if e["event"] == "task"],
+                "stdout": proc.stdout}
+
+    def reset(self, seed: dict[str, t.Any], **config: t.Any) -> None:
+        self.control.clear_faults()
+        self.control.configure(**{"op_duration": 1.0, "dequeued_polls": 0, "retry_after": None, **config})
+        self.control.seed(seed)
+        self.control.clear_requests()
+
+
+def module_task(name: str, connection: str, account: str = seeds.account_name(0)) -> dict[str, t.Any]:
+    return {"name": name, MODULE: {"resource_group": seeds.RESOURCE_GROUP, "account_name": account,
+                                   "name": connection, "status": "Approved"}}
+
+
+def ping_task(name: str) -> dict[str, t.Any]:
+    return {"name": name, "ansible.builtin.ping": {}}
+
+
+# -- 1. one task: ping vs our module -----------------------------------------------------------------
+def bench_tasks(bench: Bench, rounds: int, rows: list[Row], facts: dict[str, t.Any]) -> None:
+    """Per-task times from one playbook of interleaved ping / no-op / change tasks.
+
+    One warm-up of each kind comes first and is not counted (it loads the plugins and builds each
+    module's AnsiballZ payload once per run, a cost every playbook pays once, not per task).
+    """
+    op = 1.0
+    bench.reset(seeds.pending_seed(1, rounds + 1, approved=1), op_duration=op, dequeued_polls=0)
+    approved = f"pe-000-approved-000.bench"
+    tasks = [ping_task("warm-up ping"), module_task("warm-up noop", approved),
+             module_task("warm-up change", seeds.connection_name(0, rounds))]
+    for i in range(rounds):
+        tasks += [ping_task(f"ping {i}"), module_task(f"noop {i}", approved),
+                  module_task(f"change {i}", seeds.connection_name(0, i))]
+    run = bench.playbook(tasks)
+    log = bench.control.requests()
+    by_kind: dict[str, list[float]] = {"ping": [], "noop": [], "change": [], "change_work": []}
+    calls: dict[str, list[dict[str, int]]] = {"noop": [], "change": []}
+    for entry in run["tasks"]:
+        kind = entry["task"].split()[0]
+        if kind == "warm-up":
+            facts[f"first {entry['task'].split()[1]}"] = entry["end"] - entry["start"]
+            continue
+        took = entry["end"] - entry["start"]
+        by_kind[kind].append(took)
+        if kind in calls:
+            window = seeds.in_window(log, entry["start"], entry["end"])
+            calls[kind].append(seeds.classify_calls(window))
+            if kind == "change":
+                assert entry["changed"], entry
+                put = next(e["time"] for e in window if e["kind"] == "arm" and e["method"] == "PUT")
+                last_poll = max(e["time"] for e in window if e["kind"] == "operation")
+                # The module's own work: the task minus the time it spent waiting for ARM.
+                by_kind["change_work"].append(took - (last_poll - put))
+            else:
+                assert not entry["changed"], entry
+    ping = median(by_kind["ping"])
+    noop = median(by_kind["noop"])
+    change = median(by_kind["change"])
+    work = median(by_kind["change_work"])
+    facts.update(ping=ping, noop=noop, change=change, change_work=work, task_op=op, calls=calls)
+    rows.append(Row("ping task (median per task, callback)", fmt_s(ping), "reference", "1.00", None))
+    rows.append(Row("module task, no-op path (changed=false)", fmt_s(noop), "<= 1.25 x ping",
+                    f"{noop / ping:.2f}", noop <= 1.25 * ping))
+    rows.append(Row(f"module task, change path minus the operation wait (op {op:g} s)", fmt_s(work),
+                    "<= 1.25 x ping", f"{work / ping:.2f}", work <= 1.25 * ping))
+    rows.append(Row(f"module task, change path as is (op {op:g} s, informative)", fmt_s(change), "-",
+                    f"{change / ping:.2f}", None))
+
+
+def bench_whole_runs(bench: Bench, runs: int, rows: list[Row], facts: dict[str, t.Any]) -> None:
+    """The other fair view: the whole ansible-playbook run of a one-task play (median of ``runs``)."""
+    bench.reset(seeds.pending_seed(1, 0, approved=1))
+    walls: dict[str, list[float]] = {"ping": [], "noop": []}
+    for _ in range(runs):
+        walls["ping"].append(bench.playbook([ping_task("ping")])["wall"])
+        walls["noop"].append(bench.playbook([module_task("noop", "pe-000-approved-000.bench")])["wall"])
+    ping, noop = median(walls["ping"]), median(walls["noop"])
+    facts.update(run_ping=ping, run_noop=noop)
+    rows.append(Row("ansible-playbook run of a one-task play: ping", fmt_s(ping), "reference", "1.00", None))
+    rows.append(Row("ansible-playbook run of a one-task play: module no-op", fmt_s(noop), "<= 1.25 x ping run",
+                    f"{noop / ping:.2f}", noop <= 1.25 * ping))
+
+
+# -- 2. import time ------------------------------------------------------------------------------------
+IMPORT_PROBE = r"""
+import sys, time
+sys.path.insert(0, {collections!r})
+started = time.perf_counter()
+{statement}
+print(time.perf_counter() - started)
+"""
+
+
+def timed_import(statement: str, runs: int) -> float:
+    values = []
+    for _ in range(runs):
+        code = IMPORT_PROBE.format(collections=str(ROOT / ".build" / "collections"), statement=statement)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        values.append(float(out.stdout.strip().splitlines()[-1]))
+    return median(values)
+
+
+def bench_imports(runs: int, rows: list[Row], facts: dict[str, t.Any]) -> None:
+    """Timed imports, each in a fresh interpreter (median of ``runs``), measured in turn."""
+    modules = "ansible_collections.privatelink.azure.plugins.modules"
+    basic = timed_import("import ansible.module_utils.basic", runs)
+    ours = timed_import(f"import {modules}.cosmosdb_private_endpoint_connection", runs)
+    info = timed_import(f"import {modules}.cosmosdb_private_endpoint_connection_info", runs)
+    # What a run imports in the end: the module, then the one credential class build_credential uses.
+    full = timed_import(f"import {modules}.cosmosdb_private_endpoint_connection\n"
+                        "from azure.identity import ClientSecretCredential", runs)
+    facts.update(import_basic=basic, import_module=ours, import_full=full)
+    rows.append(Row("import ansible.module_utils.basic (fresh interpreter)", fmt_ms(basic), "reference", "-", None))
+    rows.append(Row("import cosmosdb_private_endpoint_connection", fmt_ms(ours), "<= basic + 100 ms",
+                    f"+{(ours - basic) * 1000:.0f} ms", ours - basic <= 0.100))
+    rows.append(Row("import cosmosdb_private_endpoint_connection_info", fmt_ms(info), "<= basic + 100 ms",
+                    f"+{(info - basic) * 1000:.0f} ms", info - basic <= 0.100))
+    rows.append(Row("module + azure.identity ClientSecretCredential (what a run loads)", fmt_ms(full), "-",
+                    f"+{(full - basic) * 1000:.0f} ms", None))
+
+
+# -- 3. HTTP calls -----------------------------------------------------------------------------------
+def describe_calls(counts: dict[str, int]) -> str:
+    parts = [f"{counts[k]} {k}" for k in ("GET", "PUT", "polls", "token", "discovery", "other") if counts[k]]
+    return ", ".join(parts) or "none"
+
+
+def bench_calls(rows: list[Row], facts: dict[str, t.Any]) -> None:
+    noop_counts = facts["calls"]["noop"]
+    change_counts = facts["calls"]["change"]
+    noop_ok = all(c["GET"] == 1 and c["PUT"] == 0 and c["polls"] == 0 and c["token"] == 1 and c["other"] == 0
+                  for c in noop_counts)
+    rows.append(Row("HTTP calls, no-op task (every run)", describe_calls(noop_counts[0]),
+                    "1 ARM GET + token", "-", noop_ok and len({json.dumps(c) for c in noop_counts}) == 1))
+    change_ok = all(c["GET"] == 2 and c["PUT"] == 1 and c["polls"] >= 1 and c["token"] == 1 and c["other"] == 0
+                    for c in change_counts)
+    polls = [c["polls"] for c in change_counts]
+    rows.append(Row(f"HTTP calls, approval (op {facts['task_op']:g} s)", describe_calls(change_counts[0])
+                    + f" (polls {min(polls)}-{max(polls)})",
+                    "GET + PUT + polls + final GET + token", "-", change_ok))
+
+
+# -- 4. polling overshoot --------------------------------------------------------------------------------
+def bench_overshoot(bench: Bench, durations: t.Sequence[float], rows: list[Row], facts: dict[str, t.Any]) -> None:
+    """How long after the operation ends (no Retry-After) the task ends, and the poll rate."""
+    for duration in durations:
+        bench.reset(seeds.pending_seed(1, 1), op_duration=duration, dequeued_polls=0)
+        run = bench.playbook([module_task(f"approve op {duration:g} s", seeds.connection_name(0, 0))])
+        task = run["tasks"][0]
+        log = bench.control.requests()
+        put = next(e["time"] for e in log if e["kind"] == "arm" and e["method"] == "PUT")
+        polls = [e for e in log if e["kind"] == "operation"]
+        overshoot = task["end"] - (put + duration)
+        rate = len(polls) / (polls[-1]["time"] - put)
+        limit = seeds.overshoot_limit(duration)
+        facts[f"overshoot {duration:g}"] = overshoot
+        rows.append(Row(f"operation {duration:g} s, no Retry-After: op end -> task end "
+                        f"({len(polls)} polls, {rate:.2f}/s)", fmt_s(overshoot),
+                        f"<= {limit:.1f} s, <= ~1 poll/s", f"{overshoot / limit:.2f}",
+                        overshoot <= limit and rate <= 1.05))
+
+
+# -- 5. memory ---------------------------------------------------------------------------------------------
+MAXRSS_WRAPPER = """#!{python}
+# Bench-only interpreter wrapper: runs the module with the real interpreter and records its peak RSS.
+import os, resource, subprocess, sys
+rc = subprocess.call([{python!r}, *sys.argv[1:]])
+with open(os.environ["BENCH_MAXRSS_FILE"], "a", encoding="utf-8") as handle:
+    handle.write(f"{{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}\\n")
+sys.exit(rc)
+"""
+
+
+def bench_memory(bench: Bench, rows: list[Row], facts: dict[str, t.Any]) -> None:
+    """ru_maxrss of the process that runs the module (AnsiballZ runs it in that one process)."""
+    wrapper = bench.workdir / "maxrss-python"
+    wrapper.write_text(MAXRSS_WRAPPER.format(python=sys.executable))
+    wrapper.chmod(0o755)
+    bench.reset(seeds.pending_seed(1, 1, approved=1), op_duration=0.5, dequeued_polls=0)
+    peaks: dict[str, float] = {}
+    for kind, task in (("ping", ping_task("ping")),
+                       ("noop", module_task("noop", "pe-000-approved-000.bench")),
+                       ("change", module_task("change", seeds.connection_name(0, 0)))):
+        record = bench.workdir / f"maxrss-{kind}.txt"
+        bench.playbook([task], interpreter=str(wrapper), env={"BENCH_MAXRSS_FILE": str(record)})
+        peaks[kind] = max(int(line) for line in record.read_text().split()) / 1024  # KiB -> MiB
+    facts.update(rss=peaks)
+    rows.append(Row("peak RSS of the module process: ping", f"{peaks['ping']:.1f} MiB", "reference", "1.00", None))
+    for kind, label in (("noop", "no-op"), ("change", "approval")):
+        rows.append(Row(f"peak RSS of the module process: {label}", f"{peaks[kind]:.1f} MiB",
+                        "compared with ping", f"{peaks[kind] / peaks['ping']:.2f}", None))
+
+
+# -- 6. bulk approvals through the role ---------------------------------------------------------------------
+def bench_role(bench: Bench, total: int, accounts: int, op: float, rows: list[Row], facts: dict[str, t.Any]) -> None:
+    per_account = total // accounts
+    bench.reset(seeds.pending_seed(accounts, per_account, approved=1, others=1), op_duration=op, dequeued_polls=0)
+    role_vars = {
+        "cosmosdb_connection_approval_accounts": [
+            {"subscription_id": seeds.SUBSCRIPTION, "resource_group": seeds.RESOURCE_GROUP,
+             "account_name": seeds.account_name(a)} for a in range(accounts)],
+        "cosmosdb_connection_approval_allowed_subscriptions": list(seeds.ALLOWED_SUBSCRIPTIONS),
+        "cosmosdb_connection_approval_description": "Approved by the bench",
+    }
+    play = {"roles": [{"role": ROLE, "vars": role_vars}]}
+    run = bench.playbook([], play_extra=play)
+    log = bench.control.requests()
+    puts = [e for e in log if e["kind"] == "arm" and e["method"] == "PUT"]
+    state = bench.control.state()
+    approved = sum(1 for account in state["accounts"] for c in account["connections"]
+                   if c["name"].startswith("pe-") and "-approved-" not in c["name"] and c["status"] == "Approved")
+    if approved != total or len(puts) != total:
+        raise RuntimeError(f"the role approved {approved} connections with {len(puts)} PUTs, expected {total}")
+    wall = run["wall"]
+    overhead = facts["noop"]
+    limit = seeds.bulk_limit(op, total, overhead)
+    serial = total * (op + facts["change_work"])
+    facts[f"role {total}"] = wall
+    rows.append(Row(f"{total} approvals via the role ({accounts} accounts, op {op:g} s; serial sum "
+                    f"{serial:.0f} s)", fmt_s(wall), f"<= 1.5 x ({op:g} + {total} x {overhead:.2f}) = {limit:.0f} s",
+                    f"{wall / limit:.2f}", wall <= limit and wall < serial / 2))
+
+
+# -- the report -----------------------------------------------------------------------------------------
+def versions() -> dict[str, str]:
+    from importlib import metadata
+    found = {}
+    for name in ("ansible-core", "azure-identity", "azure-core", "msal", "requests", "urllib3", "cryptography"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "plugins"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": f"{platform.node()}: {cpu}, {os.cpu_count()} CPUs, "
+                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "commit": commit + (" (plugins/ has uncommitted changes)" if dirty else ""),
+        "load": "load average at start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()),
+    }
+
+
+def render(rows: list[Row], about: dict[str, str], params: str) -> str:
+    def mark(met: bool | None) -> str:
+        return "-" if met is None else ("met" if met else "MISSED")
+
+    lines = ["| figure | measured | target | ratio | |", "|---|---|---|---|---|"]
+    lines += [f"| {r.figure} | {r.value} | {r.target} | {r.ratio} | {mark(r.met)} |" for r in rows]
+    head = [f"- {key}: {value}" for key, value in about.items()]
+    head.append("- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    head.append(f"- parameters: {params}")
+    return "\n".join(head) + "\n\n" + "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved ping/no-op/change tasks (default 9)")
+    parser.add_argument("--runs", type=int, default=5, help="whole-playbook and import repetitions (default 5)")
+    parser.add_argument("--overshoot", default="2,5,10,30", help="operation durations in seconds")
+    parser.add_argument("--bulk", default="50,500", help="role approval counts ('' to skip)")
+    parser.add_argument("--bulk-op", type=float, default=2.0, help="operation duration for the role runs")
+    parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="where to write the table")
+    args = parser.parse_args(argv)
+
+    about = machine()
+    rows: list[Row] = []
+    facts: dict[str, t.Any] = {}
+    workdir = Path(tempfile.mkdtemp(prefix="privatelink-bench-"))
+    emulator = EmulatorProcess(workdir)
+    started = time.monotonic()
+    try:
+        bench = Bench(workdir, emulator)
+        steps: list[tuple[str, t.Callable[[], None]]] = [
+            ("one task: ping vs module", lambda: bench_tasks(bench, args.rounds, rows, facts)),
+            ("HTTP calls", lambda: bench_calls(rows, facts)),
+            ("whole playbook runs", lambda: bench_whole_runs(bench, args.runs, rows, facts)),
+            ("import time", lambda: bench_imports(args.runs, rows, facts)),
+            ("memory", lambda: bench_memory(bench, rows, facts)),
+            ("poll overshoot", lambda: bench_overshoot(
+                bench, [float(d) for d in args.overshoot.split(",") if d], rows, facts)),
+        ]
+        for count in [int(c) for c in args.bulk.split(",") if c]:
+            accounts = 5 if count <= 50 else 10
+            steps.append((f"{count} approvals via the role",
+                          lambda count=count, accounts=accounts: bench_role(
+                              bench, count, accounts, args.bulk_op, rows, facts)))
+        for title, step in steps:
+            print(f"bench: {title} ...", file=sys.stderr, flush=True)
+            if title.endswith("via the role") and not (ROLE_DIR / "tasks" / "main.yml").exists():
+                rows.append(Row(title, "not measured", "-", "-", False))
+                print(f"bench: {ROLE} does not exist yet; skipped", file=sys.stderr)
+                continue
+            step_started = time.monotonic()
+            step()
+            print(f"bench:   {time.monotonic() - step_started:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        emulator.stop()
+    elapsed = time.monotonic() - started
+    params = (f"{args.rounds} interleaved rounds of ping/no-op/change tasks (1 s operations), {args.runs} "
+              f"whole runs and fresh-interpreter imports each, overshoot operations {args.overshoot} s, role "
+              f"approvals {args.bulk or 'skipped'} with {args.bulk_op:g} s operations; bench took {elapsed:.0f} s")
+    report = render(rows, about, params)
+    print(report)
+    Path(args.output).write_text(
+        "<!-- SPDX-License-Identifier: GPL-3.0-or-later -->\n# Benchmark results (`make bench`)\n\n"
+        "Written by bench/bench.py; bench/README.md says how each figure is measured.\n\n" + report)
+    shutil.rmtree(workdir, ignore_errors=True)
+    missed = [r.figure for r in rows if r.met is False]
+    if missed:
+        print("bench: targets missed: " + "; ".join(missed), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
