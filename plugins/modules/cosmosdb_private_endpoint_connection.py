@@ -1,6 +1,7 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) privatelink.azure contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ description:
   - Cosmos DB cannot approve a rejected connection; the module refuses that change before any write, also in
     check mode, and says what to do instead.
 author:
-  - privatelink.azure maintainers
+  - privatelink.azure maintainers (@privatelink)
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
   - privatelink.azure.attributes
@@ -245,6 +246,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import validate_connection_name
 from ansible_collections.privatelink.azure.plugins.module_utils._module import (
+    AUTH_MUTUALLY_EXCLUSIVE,
     WAIT_ARGUMENT_SPEC,
     argument_spec,
     run_module,
@@ -260,7 +262,7 @@ def main() -> None:
             "description": {"type": "str"},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         }),
-        mutually_exclusive=[("name", "private_endpoint_id")],
+        mutually_exclusive=[*AUTH_MUTUALLY_EXCLUSIVE, ("name", "private_endpoint_id")],
         required_one_of=[("name", "private_endpoint_id")],
         required_if=[("state", "present", ("status",))],
         supports_check_mode=True,

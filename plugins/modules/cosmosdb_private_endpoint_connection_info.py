@@ -1,6 +1,7 @@
 #!/usr/bin/python
-# SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright (c) privatelink.azure contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ description:
   - Sends only C(GET) requests (one per page of connections, or one with O(name)) and never reports
     C(changed).
 author:
-  - privatelink.azure maintainers
+  - privatelink.azure maintainers (@privatelink)
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
   - privatelink.azure.attributes
