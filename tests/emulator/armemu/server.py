@@ -140,14 +140,18 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.action == "drop":
             reply.drop = True
         self._common_headers(reply, kind)
-        sent_headers = self._send(reply)
-        if kind != "admin" or self.server.log_admin:
-            state.record({
-                "time": started, "kind": kind, "method": method, "path": path, "query": query,
-                "status": reply.status, "request_headers": self._logged_headers(),
-                "body": self._logged_body(kind, raw_body), "response_headers": sent_headers,
-                "fault": fault.id if fault is not None else getattr(reply, "op_fault", None),
-            })
+        sent_headers: dict[str, str] = dict(reply.headers)
+        try:
+            sent_headers = self._send(reply)
+        finally:
+            # Logged even when the client is gone (it timed out during a "delay"): it was received.
+            if kind != "admin" or self.server.log_admin:
+                state.record({
+                    "time": started, "kind": kind, "method": method, "path": path, "query": query,
+                    "status": reply.status, "request_headers": self._logged_headers(),
+                    "body": self._logged_body(kind, raw_body), "response_headers": sent_headers,
+                    "fault": fault.id if fault is not None else getattr(reply, "op_fault", None),
+                })
 
     @staticmethod
     def _classify(lowered: list[str]) -> str:
