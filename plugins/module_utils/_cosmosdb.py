@@ -403,6 +403,11 @@ class ConnectionService:
             result["connection"] = final
         elif isinstance(response.body, dict) and response.body.get("properties"):
             result["connection"] = normalize(response.body)
+        else:
+            # A 200/201 without the connection (a proxy's page) does not show the write happened:
+            # fail rather than report a change nobody saw.
+            raise ArmError(action, response.status_code, None, response.request_id, response.correlation_id,
+                           f"the answer is not the connection: {' '.join(response.text.split())[:200] or '(empty)'}")
         result["diff"] = diff(current, result["connection"])
         return result
 
@@ -421,6 +426,10 @@ class ConnectionService:
         action = f"Deleting connection {name!r}"
         response = self.client.request("DELETE", self._path(name), action=action, params=self._params,
                                        ok_statuses=(200, 202, 204))
+        if response.status_code == 200 and response.text.strip() and response.body is None:
+            # ARM answers a done DELETE with no body or JSON; an HTML page is a proxy, not a deletion.
+            raise ArmError(action, response.status_code, None, response.request_id, response.correlation_id,
+                           f"the body is not JSON: {' '.join(response.text.split())[:200]}")
         if response.status_code == 202:
             operation = self.client.start_operation(action, response)
             if not wait:
