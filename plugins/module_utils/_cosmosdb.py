@@ -84,11 +84,13 @@ def validate_connection_name(value: t.Any) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
         raise ValidationError(f"name must be a connection name of 1-{MAX_NAME_LENGTH} characters, "
                               f"got {_describe(value)}")
-    bad = [p for p in _NAME_FORBIDDEN if p in value]
-    if bad or value in (".",) or value != value.strip() or any(
+    # Front ends may fold look-alikes (fullwidth '．', '／', the two-dot leader '‥') into the real ones.
+    folded = unicodedata.normalize("NFKC", value)
+    bad = [p for p in _NAME_FORBIDDEN if p in value or p in folded]
+    if bad or "." in (value, folded) or value != value.strip() or any(
             unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
-        raise ValidationError("name must not contain '/', '\\', '?', '#', '%', '..', control characters or "
-                              f"surrounding spaces, got {_describe(value)}")
+        raise ValidationError("name must not contain '/', '\\', '?', '#', '%', '..' (or look-alikes of them), "
+                              f"control characters or surrounding spaces, got {_describe(value)}")
     return value
 
 
@@ -314,6 +316,8 @@ class ConnectionService:
             self._lock.record(operation.url, operation.uses_async_header)
 
     def _path(self, name: str) -> str:
+        # Also names read from ARM (approve by private endpoint): each must stay one path segment.
+        validate_connection_name(name)
         return connection_path(self.subscription_id, self.resource_group, self.account_name, name)
 
     def get(self, name: str) -> dict[str, t.Any] | None:
