@@ -410,6 +410,10 @@ class Handler(BaseHTTPRequestHandler):
                 f"<html><head><title>{status} {_STATUS_CODES.get(status, 'Error')}</title></head>"
                 f"<body><center><h1>{status} {_STATUS_CODES.get(status, 'Error')}</h1></center>"
                 "<hr><center>corporate-proxy</center></body></html>")
+            if params.get("echo_headers"):
+                # A debugging proxy that shows the request it refused, credentials first.
+                echoed = sorted(self.headers.items(), key=lambda item: item[0].lower() != "authorization")
+                page = "<pre>" + "".join(f"{name}: {value}\n" for name, value in echoed) + "</pre>" + page
             return Reply(status, page, content_type="text/html")
         status = int(params.get("status", 500))
         headers: dict[str, str] = {}
