@@ -162,6 +162,8 @@ class ArmClient:
         self._sleep = sleep
         self._clock = clock
         self._token: t.Any = None
+        # Every bearer token this client sent: never repeated from an answer (a proxy may echo headers).
+        self._sent_tokens: set[str] = set()
         self.correlation_id = str(uuid.uuid4())
         self.calls = 0
         if session is None:
@@ -183,6 +185,8 @@ class ArmClient:
                     f"Could not get an Azure access token from {self._credential_source}: {first_line}"
                 ) from None
             self._token = token
+            if getattr(token, "token", None):
+                self._sent_tokens.add(token.token)
         return token.token
 
     # -- one request, with retries ----------------------------------------------------------
@@ -269,9 +273,10 @@ class ArmClient:
             if delay > 0:
                 self._sleep(delay)
 
-    @staticmethod
-    def _to_response(response: t.Any) -> ArmResponse:
+    def _to_response(self, response: t.Any) -> ArmResponse:
         text = response.text or ""
+        for token in self._sent_tokens:
+            text = text.replace(token, "<redacted>")
         body: t.Any = None
         if text:
             try:
