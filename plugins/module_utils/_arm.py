@@ -9,6 +9,7 @@ ARM endpoint and a credential, so tests point it at the local emulator.
 from __future__ import annotations
 
 import email.utils
+import importlib.util
 import json
 import time
 import typing as t
@@ -26,15 +27,11 @@ from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
 )
 from ansible_collections.privatelink.azure.plugins.module_utils._version import COLLECTION_VERSION
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-except ImportError as exc:  # pragma: no cover - reported by the module through missing_required_lib
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR: ImportError | None = exc
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
+# requests (with urllib3, charset_normalizer, http.client) takes ~100 ms to import, so it is only
+# looked up here and imported when the first client is built: a task that fails validation, and the
+# module's import itself, do not pay for it (bench/RESULTS.md, "import" rows).
+HAS_REQUESTS = importlib.util.find_spec("requests") is not None
+REQUESTS_IMPORT_ERROR: ImportError | None = None if HAS_REQUESTS else ImportError("No module named 'requests'")
 
 USER_AGENT = f"privatelink.azure/{COLLECTION_VERSION}"
 # ARM's guidance (RPC Addendum "Retrying REST Calls"): retry 408, 5xx and dropped connections, and
@@ -167,6 +164,9 @@ class ArmClient:
         self.correlation_id = str(uuid.uuid4())
         self.calls = 0
         if session is None:
+            import requests  # pylint: disable=import-outside-toplevel
+            from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
+
             session = requests.Session()
             # Retries are ours (they must honour Retry-After and a time budget), not urllib3's.
             session.mount("https://", HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4))
@@ -217,6 +217,9 @@ class ArmClient:
         A status in ``ok_statuses`` is returned, anything else raises. ``action`` names the step in
         error messages ("Reading connection 'x'").
         """
+        # Already loaded by __init__ (or by the caller who passed a session): a dictionary lookup.
+        import requests  # pylint: disable=import-outside-toplevel
+
         url = self.url_for(path_or_url)
         retries = 0
         waited = 0.0
