@@ -127,6 +127,17 @@ def parse_retry_after(headers: t.Mapping[str, str], now: float | None = None) ->
     return max(0.0, when.timestamp() - current)
 
 
+def _is_tls_failure(exc: BaseException | None) -> bool:
+    """Whether a credential's error comes from an untrusted certificate (azure-identity wraps it)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or type(exc).__name__ in ("SSLError", "SSLCertVerificationError"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _excerpt(text: str, limit: int = 200) -> str:
     return " ".join(text.split())[:limit]
 
@@ -181,8 +192,10 @@ class ArmClient:
                 token = self._credential.get_token(self._scope)
             except Exception as exc:  # azure-identity raises several unrelated types
                 first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                hint = (" The sign-in server's TLS certificate could not be verified. Verification is always on; "
+                        "for a private CA set REQUESTS_CA_BUNDLE.") if _is_tls_failure(exc) else ""
                 raise AuthenticationError(
-                    f"Could not get an Azure access token from {self._credential_source}: {first_line}"
+                    f"Could not get an Azure access token from {self._credential_source}: {first_line}{hint}"
                 ) from None
             self._token = token
             if getattr(token, "token", None):
