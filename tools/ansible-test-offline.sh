@@ -31,5 +31,5 @@ done
 cd "$stage"
 # The collection under test is the staged copy, never the working tree symlink.
 unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS
-echo "ansible-test $* (in $stage, $("$bin_dir/ansible" --version | head -n1))"
+echo "ansible-test $* (in $stage, ansible-core $("$bin_dir/python" -c 'import ansible.release as r; print(r.__version__)'))"
 exec "$bin_dir/ansible-test" "$@" --color no
