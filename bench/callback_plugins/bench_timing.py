@@ -46,6 +46,13 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._started[task._uuid] = time.time()
+        self._write({"event": "task_start", "task": task.get_name(), "time": self._started[task._uuid]})
+
+    def v2_runner_item_on_ok(self, result):
+        self._write({"event": "item", "task": result._task.get_name(), "time": time.time()})
+
+    def v2_runner_item_on_failed(self, result):
+        self._write({"event": "item", "task": result._task.get_name(), "time": time.time(), "failed": True})
 
     def _result(self, result, status: str) -> None:
         end = time.time()
