@@ -112,6 +112,18 @@ EXAMPLES = r"""
         account_name: "{{ item }}"
       loop: [orders-db, billing-db]
       register: listings
+
+# To approve every pending connection from your own subscriptions, on every deploy, use the role
+# (see its README and docs/bootstrap-and-awx.md):
+- name: Approve what our subscriptions opened, leave the rest pending
+  ansible.builtin.include_role:
+    name: privatelink.azure.cosmosdb_connection_approval
+  vars:
+    cosmosdb_connection_approval_accounts:
+      - resource_group: rg-data
+        account_name: orders-db
+    cosmosdb_connection_approval_allowed_subscriptions:
+      - aaaaaaaa-0000-0000-0000-000000000001
 """
 
 RETURN = r"""
