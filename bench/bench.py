@@ -40,6 +40,7 @@ BIN = Path(sys.executable).parent
 # "~1 poll per second on average": the schedule polls once early (0.5 s, approvals often end in under
 # a second), then at most once a second, so a 2 s operation averages 3 polls in 2.5 s.
 MAX_POLL_RATE = 1.2
+FAR_BELOW_SERIAL = 0.6
 SECTIONS = ("tasks", "runs", "imports", "memory", "overshoot", "bulk")
 
 
@@ -205,6 +206,9 @@ def bench_tasks(bench: Bench, rounds: int, rows: list[Row], facts: dict[str, t.A
                     "<= 1.25 x ping", f"{work / ping:.2f}", work <= 1.25 * ping))
     rows.append(Row(f"module task, change path as is (op {op:g} s, informative)", fmt_s(change), "-",
                     f"{change / ping:.2f}", None))
+    rows.append(Row("first task of the playbook (loads plugins, builds AnsiballZ): ping / no-op",
+                    f"{facts['first ping']:.3f} s / {facts['first noop']:.3f} s", "-",
+                    f"{facts['first noop'] / facts['first ping']:.2f}", None))
 
 
 def bench_whole_runs(bench: Bench, runs: int, rows: list[Row], facts: dict[str, t.Any]) -> None:
@@ -361,9 +365,12 @@ def bench_role(bench: Bench, total: int, accounts: int, op: float, rows: list[Ro
     facts["role per item"] = wall / total
     facts.setdefault("notes", []).append(f"{total} approvals via the role, where the time goes: "
                                          + role_breakdown(run["events"], run["started"] + wall))
+    # "Far below the serial sum": with short operations the serial sum is only about twice the ideal
+    # (one operation + N tasks), so "far below" is read as at most FAR_BELOW_SERIAL of it.
     rows.append(Row(f"{total} approvals via the role ({accounts} accounts, op {op:g} s; serial sum "
-                    f"{serial:.0f} s)", fmt_s(wall), f"<= 1.5 x ({op:g} + {total} x {overhead:.2f}) = {limit:.0f} s",
-                    f"{wall / limit:.2f}", wall <= limit and wall < serial / 2))
+                    f"{serial:.0f} s, {wall / serial:.2f} of it)", fmt_s(wall),
+                    f"<= 1.5 x ({op:g} + {total} x {overhead:.2f}) = {limit:.0f} s, <= {FAR_BELOW_SERIAL} x serial",
+                    f"{wall / limit:.2f}", wall <= limit and wall <= FAR_BELOW_SERIAL * serial))
 
 
 def role_breakdown(events: list[dict[str, t.Any]], end: float) -> str:
