@@ -18,7 +18,7 @@ for extra in (ROOT / "tests", ROOT / "tests" / "emulator", ROOT / ".build" / "co
     if extra.is_dir() and str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from support import CLIENT_ID, CLIENT_SECRET, SUBSCRIPTION, TENANT, standard_seed  # noqa: E402
+from support import awx_environment, standard_seed  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,17 +43,7 @@ def emulator(emulator_server):
 @pytest.fixture
 def azure_env(emulator, monkeypatch):
     """The environment AWX's built-in Azure credential injects, pointed at the emulator."""
-    env = {
-        "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
-        "AZURE_CLIENT_ID": CLIENT_ID,
-        "AZURE_SECRET": CLIENT_SECRET,
-        "AZURE_TENANT": TENANT,
-        "AZURE_ARM_ENDPOINT": emulator.base_url,
-        "AZURE_AUTHORITY_HOST": emulator.base_url,
-        "AZURE_DISABLE_INSTANCE_DISCOVERY": "true",
-        "REQUESTS_CA_BUNDLE": emulator.ca_file,
-        "ANSIBLE_AZURE_AUTH_SOURCE": "auto",
-    }
+    env = {**awx_environment(emulator), "ANSIBLE_AZURE_AUTH_SOURCE": "auto"}
     for name in list(os.environ):
         if name.startswith(("AZURE_", "IDENTITY_", "MSI_", "ANSIBLE_AZURE")):
             monkeypatch.delenv(name, raising=False)

@@ -55,3 +55,18 @@ MODULE = "privatelink.azure.cosmosdb_private_endpoint_connection"
 def arm_calls(emulator, method=None):
     """ARM requests (not token requests or operation polls) from the emulator's log."""
     return [r for r in emulator.requests("arm") if method is None or r["method"] == method]
+
+
+def awx_environment(emulator) -> dict:
+    """Exactly the variables AWX's built-in "Microsoft Azure Resource Manager" credential injects,
+    plus the endpoint overrides that point a run at the emulator."""
+    return {
+        "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
+        "AZURE_CLIENT_ID": CLIENT_ID,
+        "AZURE_SECRET": CLIENT_SECRET,
+        "AZURE_TENANT": TENANT,
+        "AZURE_ARM_ENDPOINT": emulator.base_url,
+        "AZURE_AUTHORITY_HOST": emulator.base_url,
+        "AZURE_DISABLE_INSTANCE_DISCOVERY": "true",
+        "REQUESTS_CA_BUNDLE": emulator.ca_file,
+    }

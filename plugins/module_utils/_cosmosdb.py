@@ -311,9 +311,15 @@ class ConnectionService:
             pass  # it failed or is unknown by now: either way the GET below tells the truth
         lock.record(None)
 
-    def _leave_running(self, operation: t.Any) -> None:
+    def _follow(self, action: str, accepted: t.Any, wait: bool, wait_timeout: float) -> str | None:
+        """Follow a 202 to its end; with ``wait: false`` leave it running and return its URL."""
+        operation = self.client.start_operation(action, accepted)
+        if wait:
+            self.client.wait(operation, wait_timeout)
+            return None
         if self._lock is not None:
             self._lock.record(operation.url, operation.uses_async_header)
+        return operation.url
 
     def _path(self, name: str) -> str:
         # Also names read from ARM (approve by private endpoint): each must stay one path segment.
@@ -395,12 +401,10 @@ class ConnectionService:
         response = self.client.request("PUT", self._path(name), action=action, params=self._params,
                                        json_body=body, ok_statuses=(200, 201, 202))
         if response.status_code == 202:
-            operation = self.client.start_operation(action, response)
-            if not wait:
-                self._leave_running(operation)
-                result["operation_url"] = operation.url
+            operation_url = self._follow(action, response, wait, wait_timeout)
+            if operation_url:
+                result["operation_url"] = operation_url
                 return result
-            self.client.wait(operation, wait_timeout)
             final = self.get(name)
             if final is None:
                 raise ConnectionNotFound(f"{action}: the operation succeeded but the connection is gone")
@@ -435,10 +439,7 @@ class ConnectionService:
             raise ArmError(action, response.status_code, None, response.request_id, response.correlation_id,
                            f"the body is not JSON: {' '.join(response.text.split())[:200]}")
         if response.status_code == 202:
-            operation = self.client.start_operation(action, response)
-            if not wait:
-                self._leave_running(operation)
-                result["operation_url"] = operation.url
-                return result
-            self.client.wait(operation, wait_timeout)
+            operation_url = self._follow(action, response, wait, wait_timeout)
+            if operation_url:
+                result["operation_url"] = operation_url
         return result

@@ -7,13 +7,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from support import CLIENT_ID, CLIENT_SECRET, SUBSCRIPTION, TENANT
+from support import SUBSCRIPTION, awx_environment
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -75,18 +74,8 @@ def run_playbook(tmp_path, emulator):
 
 @pytest.fixture
 def awx_env(emulator):
-    """Exactly the variables AWX's built-in "Microsoft Azure Resource Manager" credential injects,
-    plus the endpoint overrides that point the run at the emulator."""
-    return {
-        "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
-        "AZURE_CLIENT_ID": CLIENT_ID,
-        "AZURE_SECRET": CLIENT_SECRET,
-        "AZURE_TENANT": TENANT,
-        "AZURE_ARM_ENDPOINT": emulator.base_url,
-        "AZURE_AUTHORITY_HOST": emulator.base_url,
-        "AZURE_DISABLE_INSTANCE_DISCOVERY": "true",
-        "REQUESTS_CA_BUNDLE": emulator.ca_file,
-    }
+    """The variables AWX's built-in Azure credential injects, pointed at the emulator."""
+    return awx_environment(emulator)
 
 
 @pytest.fixture
