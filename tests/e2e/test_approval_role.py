@@ -197,9 +197,7 @@ def test_bulk_policy_approves_exactly_the_allowed_subscriptions_quickly(emulator
     assert "approved" in run.output and "left pending" in run.output
     # The writes overlap: a write is started while earlier ones are still running.
     assert most_operations_at_once(emulator, 2) >= 2
-    # 2 s operations, 30+ of them: well under a minute in total (in sequence, 60 s+ of operations alone).
-    # Generous, as ansible-playbook's own per-item overhead varies with the machine and its load.
-    assert run.seconds < 60, f"took {run.seconds:.1f} s (load average {os.getloadavg()[0]:.1f})"
+    load = os.getloadavg()[0]
 
     emulator.clear_requests()
     rerun = run_role(policy(seed, cosmosdb_connection_approval_reject_others=reject_others))
@@ -208,6 +206,11 @@ def test_bulk_policy_approves_exactly_the_allowed_subscriptions_quickly(emulator
     assert puts(emulator) == [], "a re-run writes nothing"
     assert connections(emulator) == after
     assert rerun.summary["approved"] == 0 and rerun.summary["rejected"] == 0
+
+    # 2 s operations, 30+ of them: well under a minute in total (in sequence, 60 s+ of operations alone).
+    # Generous, as ansible-playbook's own per-item overhead varies with the machine and its load.
+    # Checked last, so that a slow machine still runs every behavioural check above.
+    assert run.seconds < 60, f"took {run.seconds:.1f} s (load average {load:.1f})"
 
 
 # -- safety -------------------------------------------------------------------------------------
