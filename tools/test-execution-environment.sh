@@ -17,6 +17,9 @@ context="$repo_root/.build/ee-context"
 cd "$repo_root"
 
 fail() { echo "test-ee: FAIL: $*" >&2; exit 1; }
+# The Makefile exports a collections path with the working tree in it; ansible-galaxy would find
+# privatelink.azure there and install nothing.
+unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS
 
 version="$(sed -n 's/^version: *//p' galaxy.yml | tr -d "\"'")"
 tarball_name="privatelink-azure-$version.tar.gz"
@@ -41,7 +44,7 @@ grep -q 'install-from-bindep' "$containerfile" || fail "no system package step"
 # 2. what the builder stage would merge
 work="$(mktemp -d "${TMPDIR:-/tmp}/privatelink-azure-ee.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-"$bin/ansible-galaxy" collection install --offline --no-deps -p "$work/collections" ".build/dist/$tarball_name" >/dev/null
+"$bin/ansible-galaxy" collection install --offline --no-deps --force -p "$work/collections" ".build/dist/$tarball_name" >/dev/null
 "$tools_bin/ansible-builder" introspect --write-pip "$work/requirements.txt" \
   --write-bindep "$work/bindep.txt" "$work/collections" > "$work/introspect.out"
 cat "$work/introspect.out"

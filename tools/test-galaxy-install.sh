@@ -14,6 +14,9 @@ dist="$repo_root/.build/dist"
 cd "$repo_root"
 
 fail() { echo "test-galaxy: FAIL: $*" >&2; exit 1; }
+# The Makefile exports a collections path with the working tree in it; ansible-galaxy would find
+# privatelink.azure there and install nothing.
+unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS
 
 stage="$(tools/stage-collection.sh)"
 rm -rf "$dist"
@@ -49,7 +52,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/privatelink-azure-galaxy.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 collections="$work/collections"
 mkdir -p "$collections"
-"$bin/ansible-galaxy" collection install --offline --no-deps -p "$collections" "$tarball"
+"$bin/ansible-galaxy" collection install --offline --no-deps --force -p "$collections" "$tarball"
 installed="$collections/ansible_collections/privatelink/azure"
 [[ -f "$installed/MANIFEST.json" ]] || fail "not installed into $installed"
 
@@ -62,7 +65,7 @@ cat > "$work/play.yml" <<'PLAY'
     - cosmosdb_private_endpoint_connection
 PLAY
 # Only the installed copy: no working tree symlink, no collections in site-packages.
-env -u ANSIBLE_COLLECTIONS_PATHS \
+env \
   ANSIBLE_COLLECTIONS_PATH="$collections" \
   ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
   ANSIBLE_ROLES_PATH="$repo_root/tests/integration/targets" \
