@@ -25,19 +25,10 @@ author:
   - privatelink.azure maintainers (@privatelink)
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
+  - privatelink.azure.cosmosdb_account
   - privatelink.azure.attributes
   - privatelink.azure.attributes.actiongroup_cosmosdb
 options:
-  resource_group:
-    description:
-      - Resource group of the Cosmos DB account.
-    type: str
-    required: true
-  account_name:
-    description:
-      - Name of the Cosmos DB account (3 to 50 lowercase letters, digits and hyphens).
-    type: str
-    required: true
   name:
     description:
       - Name of the private endpoint connection, as listed on the account.

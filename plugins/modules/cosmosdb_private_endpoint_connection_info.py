@@ -21,20 +21,11 @@ author:
   - privatelink.azure maintainers (@privatelink)
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
+  - privatelink.azure.cosmosdb_account
   - privatelink.azure.attributes
   - privatelink.azure.attributes.info_module
   - privatelink.azure.attributes.actiongroup_cosmosdb
 options:
-  resource_group:
-    description:
-      - Resource group of the Cosmos DB account.
-    type: str
-    required: true
-  account_name:
-    description:
-      - Name of the Cosmos DB account (3 to 50 lowercase letters, digits and hyphens).
-    type: str
-    required: true
   name:
     description:
       - Return only this connection. RV(connections) is empty if the account has no connection of this name
