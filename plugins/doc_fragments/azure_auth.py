@@ -119,7 +119,7 @@ options:
         (connecting itself is limited to 10 seconds, or this value if smaller).
       - A request that takes longer counts as a dropped connection and is retried like one, within
         the module's retry limits (4 retries, 90 seconds of waiting in total).
-      - Does not limit a long-running operation; that is O(wait_timeout) where the module has it.
+      - Does not limit a long-running operation; that is C(wait_timeout) where the module has it.
     type: int
     default: 60
     version_added: 0.1.0
