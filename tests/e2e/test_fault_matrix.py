@@ -155,7 +155,8 @@ ROW_TASK = {
 
 
 def run_ansible(workdir: Path, hosts: dict[str, dict[str, t.Any]], tasks: list[dict[str, t.Any]],
-                env: dict[str, str], verbosity: int = 0, forks: int = 10) -> tuple[subprocess.CompletedProcess, list[dict]]:
+                env: dict[str, str], verbosity: int = 0,
+                forks: int = 10) -> tuple[subprocess.CompletedProcess, list[dict]]:
     """ansible-playbook over local hosts with the result recorder (as tests/e2e/conftest.py does)."""
     workdir.mkdir(parents=True, exist_ok=True)
     playbook = workdir / "play.yml"

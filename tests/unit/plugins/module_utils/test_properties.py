@@ -47,8 +47,8 @@ hostile_text = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_s
 huge_text = st.builds(lambda piece, count: piece * count, st.sampled_from(["a", "é", ".", "/", "ab-"]),
                       st.integers(min_value=90, max_value=6000))
 wrong_type = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.booleans(),
-                       st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=3), st.text(max_size=3),
-                                                                                 max_size=2))
+                       st.lists(st.text(max_size=5), max_size=3),
+                       st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2))
 any_input = st.one_of(st.text(), hostile_text, huge_text, wrong_type, st.just(""))
 
 
@@ -116,7 +116,8 @@ class FakeArm:
             return response(method, 200, connection(last))
         if method == "PUT":
             body = json.loads(data)
-            return response(method, 200, connection(last, body["properties"]["privateLinkServiceConnectionState"]["status"]))
+            state = body["properties"]["privateLinkServiceConnectionState"]
+            return response(method, 200, connection(last, state["status"]))
         return response(method, 204)
 
 
