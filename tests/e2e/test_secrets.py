@@ -20,7 +20,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from support import (ACCOUNT, CLIENT_ID, CLIENT_SECRET, CONSUMER_SUB_A, FEDERATED_TOKEN, MODULE, PASSWORD,
-                     RESOURCE_GROUP, SUBSCRIPTION, TENANT, USERNAME, endpoint_id, standard_seed)
+                     RESOURCE_GROUP, TENANT, USERNAME, endpoint_id, standard_seed)
 from test_fault_matrix import awx_environment, run_ansible
 
 TENANT_FEDERATED = "0f0f0f0f-1111-4222-8333-444444444444"

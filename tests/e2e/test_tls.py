@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ACCOUNT, MODULE, RESOURCE_GROUP, SUBSCRIPTION, standard_seed
+from support import ACCOUNT, MODULE, RESOURCE_GROUP, standard_seed
 from test_fault_matrix import awx_environment, run_ansible
 
 ROOT = Path(__file__).resolve().parents[2]
