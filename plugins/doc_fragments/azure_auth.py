@@ -116,7 +116,7 @@ options:
   request_timeout:
     description:
       - How many seconds to wait for Azure Resource Manager to answer one request once connected
-        (connecting itself is limited to 10 seconds, or this value if smaller).
+        (connecting itself is limited to 10 seconds).
       - A request that takes longer counts as a dropped connection and is retried like one, within
         the module's retry limits (4 retries, 90 seconds of waiting in total).
       - Does not limit a long-running operation; that is C(wait_timeout) where the module has it.

@@ -60,7 +60,9 @@ def request_timeouts(read_timeout: t.Any) -> tuple[int, int]:
     """(connect, read) timeouts for requests from the request_timeout option."""
     if isinstance(read_timeout, bool) or not isinstance(read_timeout, int) or read_timeout < 1:
         raise ValidationError(f"request_timeout must be a whole number of seconds, at least 1, got {read_timeout!r}")
-    return min(CONNECT_TIMEOUT, read_timeout), read_timeout
+    # Connecting (TCP and TLS) keeps its own limit: a short request_timeout must not make a busy
+    # controller's handshakes fail.
+    return CONNECT_TIMEOUT, read_timeout
 
 
 def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
