@@ -69,7 +69,7 @@ test-galaxy: venv
 test-ee: tools-venv test-galaxy
 	tools/test-execution-environment.sh
 
-matrix test-matrix: venv
+matrix test-matrix: venv collection
 	tools/matrix.sh
 
 TEST_TARGETS += test-lint test-changelog test-docs test-sanity test-ansible-units \
