@@ -7,20 +7,13 @@ written once, that decided connections were never touched, and that a re-run wri
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
-
+from playbook import PlaybookRun, ansible_playbook
 from support import CLIENT_ID, CLIENT_SECRET, SUBSCRIPTION, TENANT, endpoint_id
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 ROLE = "privatelink.azure.cosmosdb_connection_approval"
 
 OTHER_ACCOUNT_SUBSCRIPTION = "22222222-3333-4444-5555-666666666666"
@@ -98,11 +91,11 @@ def most_operations_at_once(emulator, duration: float) -> int:
 
 
 class RoleRun:
-    def __init__(self, proc: subprocess.CompletedProcess, results: list[dict], seconds: float) -> None:
-        self.rc = proc.returncode
-        self.output = proc.stdout + proc.stderr
-        self.results = results
-        self.seconds = seconds
+    def __init__(self, run: PlaybookRun) -> None:
+        self.rc = run.returncode
+        self.output = run.output
+        self.results = run.results
+        self.seconds = run.seconds
 
     def task(self, name_part: str) -> dict:
         matches = [r for r in self.results if name_part in r["task"]]
@@ -122,35 +115,11 @@ class RoleRun:
 @pytest.fixture
 def run_role(tmp_path, emulator, awx_env):
     """``run_role(role_vars, check=False, env=None, play_extra=None)``: a play whose only content is the role."""
-    counter = iter(range(1000))
-
     def run(role_vars: dict, *, check: bool = False, env: dict | None = None,
             play_extra: dict | None = None) -> RoleRun:
-        n = next(counter)
         play = {"hosts": "localhost", "gather_facts": False, "roles": [{"role": ROLE, "vars": role_vars}],
                 **(play_extra or {})}
-        playbook = tmp_path / f"play-{n}.yml"
-        playbook.write_text(json.dumps([play]))
-        records = tmp_path / f"results-{n}.jsonl"
-        run_env = {
-            "PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
-            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
-            "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
-            "ANSIBLE_CALLBACKS_ENABLED": "record_results",
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "RECORD_RESULTS_FILE": str(records),
-            **(awx_env if env is None else env),
-        }
-        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)]
-        if check:
-            cmd.append("--check")
-        started = time.monotonic()
-        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=600, check=False)
-        seconds = time.monotonic() - started
-        results = [json.loads(line) for line in records.read_text().splitlines()] if records.exists() else []
-        return RoleRun(proc, results, seconds)
+        return RoleRun(ansible_playbook(tmp_path, [play], awx_env if env is None else env, check=check))
 
     return run
 

@@ -14,9 +14,16 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
-from support import ACCOUNT, CONSUMER_SUB_A, MODULE, RESOURCE_GROUP, SUBSCRIPTION, endpoint_id, standard_seed
-from test_fault_matrix import run_ansible
+from playbook import run_ansible
+from support import (
+    ACCOUNT,
+    CONSUMER_SUB_A,
+    MODULE,
+    RESOURCE_GROUP,
+    SUBSCRIPTION,
+    endpoint_id,
+    standard_seed,
+)
 
 SAME, OTHER, THIRD = "conc-same.0001", "conc-other.0002", "conc-third.0003"
 # Long enough that every run starts while the first write is still running.

@@ -8,9 +8,16 @@ state and its request log).
 from __future__ import annotations
 
 import pytest
-
-from support import (ACCOUNT, CLIENT_SECRET, FEDERATED_TOKEN, MODULE, PASSWORD, RESOURCE_GROUP, SUBSCRIPTION,
-                     arm_calls)
+from support import (
+    ACCOUNT,
+    CLIENT_SECRET,
+    FEDERATED_TOKEN,
+    MODULE,
+    PASSWORD,
+    RESOURCE_GROUP,
+    SUBSCRIPTION,
+    arm_calls,
+)
 
 PENDING = "pe-pending.0001"
 REJECTED = "pe-rejected.0003"

@@ -11,21 +11,23 @@ Faults on the token endpoints cannot be told apart by path, so those rows run on
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 import typing as t
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
+from playbook import run_ansible
+from support import (
+    ACCOUNT,
+    CONSUMER_SUB_A,
+    MODULE,
+    RESOURCE_GROUP,
+    SUBSCRIPTION,
+    awx_environment,
+    endpoint_id,
+    standard_seed,
+)
 
-from support import ACCOUNT, CONSUMER_SUB_A, MODULE, RESOURCE_GROUP, SUBSCRIPTION, endpoint_id, standard_seed
-
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 # ArmClient's RetryPolicy: 4 retries, first backoff 0.5 s (doubling) when ARM gives no Retry-After.
 MAX_ATTEMPTS = 5
 FIRST_BACKOFF = 0.5
@@ -152,47 +154,6 @@ ROW_TASK = {
     },
     "ignore_errors": True,
 }
-
-
-def run_ansible(workdir: Path, hosts: dict[str, dict[str, t.Any]], tasks: list[dict[str, t.Any]],
-                env: dict[str, str], verbosity: int = 0,
-                forks: int = 10) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    """ansible-playbook over local hosts with the result recorder (as tests/e2e/conftest.py does)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    playbook = workdir / "play.yml"
-    playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": tasks}]))
-    inventory = workdir / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"hosts": {
-        host: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **hostvars}
-        for host, hostvars in hosts.items()}}}))
-    records = workdir / "results.jsonl"
-    run_env = {
-        "PATH": os.environ["PATH"], "HOME": str(workdir), "LANG": "C.UTF-8",
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
-        "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
-        "ANSIBLE_CALLBACKS_ENABLED": "record_results",
-        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-local"),
-        "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_FORKS": str(forks),
-        "ANSIBLE_HOST_KEY_CHECKING": "0",
-        "RECORD_RESULTS_FILE": str(records), "TMPDIR": str(workdir),
-        **env,
-    }
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)]
-    if verbosity:
-        cmd.append("-" + "v" * verbosity)
-    proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=600, check=False)
-    results = [json.loads(line) for line in records.read_text().splitlines()] if records.exists() else []
-    return proc, results
-
-
-def awx_environment(emu: t.Any) -> dict[str, str]:
-    principal = standard_seed()["principals"][0]
-    return {
-        "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION, "AZURE_CLIENT_ID": principal["client_id"],
-        "AZURE_SECRET": principal["secret"], "AZURE_TENANT": principal["tenant"],
-        "AZURE_ARM_ENDPOINT": emu.base_url, "AZURE_AUTHORITY_HOST": emu.base_url,
-        "AZURE_DISABLE_INSTANCE_DISCOVERY": "true", "REQUESTS_CA_BUNDLE": emu.ca_file,
-    }
 
 
 @dataclass

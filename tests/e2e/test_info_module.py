@@ -9,9 +9,20 @@ state and request log.
 from __future__ import annotations
 
 import pytest
-
-from support import (ACCOUNT, CLIENT_ID, CLIENT_SECRET, CONSUMER_SUB_A, CONSUMER_SUB_B, MODULE, RESOURCE_GROUP,
-                     SUBSCRIPTION, TENANT, arm_calls, endpoint_id, standard_seed)
+from support import (
+    ACCOUNT,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    CONSUMER_SUB_A,
+    CONSUMER_SUB_B,
+    MODULE,
+    RESOURCE_GROUP,
+    SUBSCRIPTION,
+    TENANT,
+    arm_calls,
+    endpoint_id,
+    standard_seed,
+)
 
 INFO = "privatelink.azure.cosmosdb_private_endpoint_connection_info"
 ACCOUNT_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.DocumentDB/"

@@ -18,10 +18,22 @@ import typing as t
 from urllib.parse import quote, quote_plus
 
 import pytest
-
-from support import (ACCOUNT, CLIENT_ID, CLIENT_SECRET, CONSUMER_SUB_A, FEDERATED_TOKEN, MODULE, PASSWORD,
-                     RESOURCE_GROUP, TENANT, USERNAME, endpoint_id, standard_seed)
-from test_fault_matrix import awx_environment, run_ansible
+from playbook import run_ansible
+from support import (
+    ACCOUNT,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    CONSUMER_SUB_A,
+    FEDERATED_TOKEN,
+    MODULE,
+    PASSWORD,
+    RESOURCE_GROUP,
+    TENANT,
+    USERNAME,
+    awx_environment,
+    endpoint_id,
+    standard_seed,
+)
 
 TENANT_FEDERATED = "0f0f0f0f-1111-4222-8333-444444444444"
 TENANT_EXPIRING = "0e0e0e0e-1111-4222-8333-444444444444"

@@ -14,9 +14,8 @@ import typing as t
 from pathlib import Path
 
 import pytest
-
-from support import ACCOUNT, MODULE, RESOURCE_GROUP, standard_seed
-from test_fault_matrix import awx_environment, run_ansible
+from playbook import run_ansible
+from support import ACCOUNT, MODULE, RESOURCE_GROUP, awx_environment, standard_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,6 +148,8 @@ def test_the_scan_would_find_an_insecure_line():
 
 
 def test_the_client_session_verifies(emulator_server):
-    from ansible_collections.privatelink.azure.plugins.module_utils._arm import ArmClient
+    from ansible_collections.privatelink.azure.plugins.module_utils._arm import (
+        ArmClient,
+    )
     client = ArmClient(emulator_server.base_url, object(), "https://management.azure.com/.default")
     assert client._session.verify is True

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a real ``ansible-playbook`` over local hosts and read back every task result.
+
+Results come from the test-only callback ``record_results`` (callback_plugins/), one JSON line
+per task result, so tests assert on data instead of parsing the screen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+@dataclass
+class PlaybookRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    results: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rc(self) -> int:
+        return self.returncode
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def result(self, index: int = -1) -> dict:
+        return self.results[index]["result"]
+
+
+def ansible_playbook(workdir: Path, plays: list[dict[str, t.Any]], env: dict[str, str], *,
+                     hosts: dict[str, dict[str, t.Any]] | None = None, check: bool = False, diff: bool = False,
+                     verbosity: int = 0, forks: int = 5, timeout: int = 600) -> PlaybookRun:
+    """Run ``plays`` over ``hosts`` (default: localhost), all with the local connection and this
+    Python, in an environment made only of ``env`` and what ansible-playbook itself needs."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    run_id = f"{time.monotonic_ns()}"
+    playbook = workdir / f"play-{run_id}.yml"
+    playbook.write_text(json.dumps(plays))  # JSON is YAML
+    inventory = workdir / f"inventory-{run_id}.json"
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        host: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **hostvars}
+        for host, hostvars in (hosts or {"localhost": {}}).items()}}}))
+    records = workdir / f"results-{run_id}.jsonl"
+    run_env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(workdir),  # no ~/.azure/credentials or ansible.cfg from the machine
+        "LANG": "C.UTF-8",
+        "TMPDIR": str(workdir),
+        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
+        "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+        "ANSIBLE_CALLBACKS_ENABLED": "record_results",
+        "ANSIBLE_LOCAL_TEMP": str(workdir / "ansible-local"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_FORKS": str(forks),
+        "RECORD_RESULTS_FILE": str(records),
+        **env,
+    }
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
+    seconds = time.monotonic() - started
+    results = [json.loads(line) for line in records.read_text().splitlines()] if records.exists() else []
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results, seconds)
+
+
+def run_ansible(workdir: Path, hosts: dict[str, dict[str, t.Any]], tasks: list[dict[str, t.Any]],
+                env: dict[str, str], verbosity: int = 0, forks: int = 10) -> tuple[PlaybookRun, list[dict]]:
+    """One play of ``tasks`` over several local hosts at once (a row per host in the matrix tests)."""
+    run = ansible_playbook(workdir, [{"hosts": "all", "gather_facts": False, "tasks": tasks}], env,
+                           hosts=hosts, verbosity=verbosity, forks=forks)
+    return run, run.results
