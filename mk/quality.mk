@@ -7,8 +7,8 @@
 #   test-ansible-units / test-ansible-integration   ansible-test units / integration on the staged copy
 #   test-galaxy       build the tarball, check it, install it, run the integration target with it
 #   test-ee           ansible-builder create + introspect on execution-environment.yml
-#   test-matrix       unit + integration tests on ansible-core 2.17/2.18/2.19 (Python 3.11) and the
-#                     newest ansible-core on Python 3.12 (same as `make matrix`)
+#   test-matrix       unit + integration tests on ansible-core 2.17/2.18/2.19 (Python 3.11) and
+#                     2.20/2.21 (Python 3.12), and meta/runtime.yml claims exactly those (= `make matrix`)
 # Heavy tools live in their own venv (.build/venv-tools) so .venv keeps its ansible-core.
 # ansible-test runs on a real copy in .build/ansible_collections/privatelink/azure (tools/stage-collection.sh).
 
