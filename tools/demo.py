@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`make demo`: start the bundled ARM emulator, approve a pending connection with --diff, run it
 again to show that nothing changes, print what reached ARM, stop the emulator."""

@@ -11,7 +11,7 @@ class ModuleDocFragment:
 options:
   resource_group:
     description:
-      - Resource group of the Cosmos DB account (1 to 90 letters, digits, V(-), V(_), V(.), V(\(), V(\));
+      - Resource group of the Cosmos DB account (1 to 90 letters, digits, V(-), V(_), V(.), V((), V(\));
         not ending with V(.)).
     type: str
     required: true

@@ -12,7 +12,7 @@ import typing as t
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.privatelink.azure.plugins.module_utils import _arm
-from ansible_collections.privatelink.azure.plugins.module_utils._auth import (  # noqa: F401 (re-exported)
+from ansible_collections.privatelink.azure.plugins.module_utils._auth import (
     AUTH_ARGUMENT_SPEC,
     AUTH_MUTUALLY_EXCLUSIVE,
     build_credential,
@@ -23,6 +23,18 @@ from ansible_collections.privatelink.azure.plugins.module_utils._inflight import
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     CollectionError,
     ValidationError,
+)
+
+__all__ = (
+    "ACCOUNT_ARGUMENT_SPEC",
+    "AUTH_MUTUALLY_EXCLUSIVE",  # re-exported for the modules' mutually_exclusive
+    "REQUEST_ARGUMENT_SPEC",
+    "WAIT_ARGUMENT_SPEC",
+    "argument_spec",
+    "connection_service",
+    "fail_from_error",
+    "request_timeouts",
+    "run_module",
 )
 
 ACCOUNT_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {

@@ -157,7 +157,8 @@ connection:
     id:
       description: ARM resource ID of the connection.
       type: str
-      sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/orders-db/privateEndpointConnections/pe-billing
+      sample: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/\
+        Microsoft.DocumentDB/databaseAccounts/orders-db/privateEndpointConnections/pe-billing"
     name:
       description: Name of the connection.
       type: str
@@ -169,7 +170,8 @@ connection:
     private_endpoint_id:
       description: ARM resource ID of the private endpoint that opened the connection.
       type: str
-      sample: /subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-net/providers/Microsoft.Network/privateEndpoints/pe-billing
+      sample: "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-net/providers/\
+        Microsoft.Network/privateEndpoints/pe-billing"
     status:
       description: Connection status (V(Pending), V(Approved), V(Rejected) or V(Disconnected)).
       type: str

@@ -128,7 +128,8 @@ connections:
     id:
       description: ARM resource ID of the connection.
       type: str
-      sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.DocumentDB/databaseAccounts/orders-db/privateEndpointConnections/pe-billing
+      sample: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/\
+        Microsoft.DocumentDB/databaseAccounts/orders-db/privateEndpointConnections/pe-billing"
     name:
       description: Name of the connection.
       type: str
@@ -140,7 +141,8 @@ connections:
     private_endpoint_id:
       description: ARM resource ID of the private endpoint that opened the connection.
       type: str
-      sample: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing
+      sample: "/subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/\
+        Microsoft.Network/privateEndpoints/pe-billing"
     status:
       description: Connection status (V(Pending), V(Approved), V(Rejected) or V(Disconnected)).
       type: str

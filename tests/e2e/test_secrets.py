@@ -155,7 +155,7 @@ def test_no_secret_in_output_or_results(verbose_run):
     assert all(name_of(host) in proc.stdout for host in PATHS if host not in ("bad-input", "missing"))
     leaks = []
     for what, secret in secrets.items():
-        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+        for form in (secret, quote(secret, safe=""), quote_plus(secret)):
             for where, text in seen.items():
                 if form in text:
                     leaks.append(f"{what} in {where}")

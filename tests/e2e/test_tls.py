@@ -87,13 +87,13 @@ def test_untrusted_servers_never_receive_a_request(tls_run):
 
 
 def test_the_trusted_control_row_works(tls_run):
-    proc, records, _, _ = tls_run
+    proc, records, _unused, _unused = tls_run
     ok = [r["result"] for r in records if not r["result"].get("failed")]
     assert len(ok) == 1 and ok[0]["connection"]["status"] == "Approved", "the harness itself works"
 
 
 def test_an_untrusted_arm_endpoint_is_refused_with_a_clear_message(tls_run):
-    proc, records, _, untrusted = tls_run
+    proc, records, _unused, untrusted = tls_run
     netloc = untrusted.base_url.split("://", 1)[1]
     refused = by_message(records, rf"TLS certificate of {re.escape(netloc)} could not be verified")
     assert len(refused) == 1, [r["result"].get("msg") for r in records]  # arm-untrusted
@@ -104,7 +104,7 @@ def test_an_untrusted_arm_endpoint_is_refused_with_a_clear_message(tls_run):
 
 
 def test_an_untrusted_sign_in_server_is_refused_with_a_clear_message(tls_run):
-    proc, records, _, _ = tls_run
+    proc, records, _unused, _unused = tls_run
     refused = by_message(records, r"^Could not get an Azure access token from ")
     # authority-untrusted, verification-off-variables
     assert len(refused) == 2, [r["result"].get("msg") for r in records]
@@ -114,7 +114,7 @@ def test_an_untrusted_sign_in_server_is_refused_with_a_clear_message(tls_run):
 
 
 def test_there_is_no_validate_certs_option(tls_run):
-    proc, records, _, _ = tls_run
+    proc, records, _unused, _unused = tls_run
     refused = by_message(records, r"Unsupported parameters .*validate_certs")
     assert len(refused) == 1, [r["result"].get("msg") for r in records]
 

@@ -131,7 +131,9 @@ class Aad:
 
     # ---- token endpoint ---------------------------------------------------------------------
     def token(self, tenant: str, form: dict[str, str], correlation_id: str, fault: FaultRule | None) -> Reply:
-        err = lambda status, error, code, msg: aad_error(status, error, code, msg, correlation_id, self.base_url)  # noqa: E731
+        def err(status: int, error: str, code: int, msg: str) -> Reply:
+            return aad_error(status, error, code, msg, correlation_id, self.base_url)
+
         if fault is not None and fault.action == "token_error":
             return err(int(fault.params.get("status", 400)), fault.params.get("error", "invalid_request"),
                        int(fault.params.get("aadsts", 50000)),

@@ -110,7 +110,7 @@ class Handler(BaseHTTPRequestHandler):
     # ---- dispatch ---------------------------------------------------------------------------
     def _dispatch(self) -> None:
         started = time.time()
-        raw_path, _, raw_query = self.path.partition("?")
+        raw_path, _unused, raw_query = self.path.partition("?")
         segments = [unquote(s) for s in raw_path.split("/")[1:]]
         while segments and segments[-1] == "":
             segments.pop()
@@ -210,7 +210,7 @@ class Handler(BaseHTTPRequestHandler):
         if not header:
             return unauthorized("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
                                 "The authentication failed because of missing 'Authorization' header.")
-        scheme, _, token = header.partition(" ")
+        scheme, _unused, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return unauthorized("AuthenticationFailed",
                                 "Authentication failed. The 'Authorization' header is provided in an invalid format.",
@@ -252,8 +252,9 @@ class Handler(BaseHTTPRequestHandler):
                                  f"The api-version '{version}' is invalid. The supported versions are '{API_VERSION}'.")
         state.advance()
         # /subscriptions/{sub}/providers/Microsoft.DocumentDB/locations/{loc}/operationsStatus/{id}
-        if (len(lowered) == 8 and lowered[0] == "subscriptions" and lowered[2:5] == ["providers",
-                "microsoft.documentdb", "locations"] and lowered[6] == "operationsstatus" and method == "GET"):
+        if (len(lowered) == 8 and lowered[0] == "subscriptions"
+                and lowered[2:5] == ["providers", "microsoft.documentdb", "locations"]
+                and lowered[6] == "operationsstatus" and method == "GET"):
             return self._operation_status(segments[7])
         # /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DocumentDB/databaseAccounts/{a}/pECs[/...]
         if not (len(lowered) >= 9 and lowered[0] == "subscriptions" and lowered[2] == "resourcegroups"

@@ -35,9 +35,9 @@ API = {"api-version": "2024-08-15"}
 
 # Variables that would make azure-identity look elsewhere (or at 169.254.169.254).
 AZURE_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
-              "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_AUTHORITY_HOST",
-              "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",
-              "MSI_ENDPOINT", "MSI_SECRET", "AZURE_POD_IDENTITY_AUTHORITY_HOST")
+             "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_AUTHORITY_HOST",
+             "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",
+             "MSI_ENDPOINT", "MSI_SECRET", "AZURE_POD_IDENTITY_AUTHORITY_HOST")
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,6 @@ def make_certificate(tmp_dir: str, name: str) -> ClientCertificate:
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(key_pem + cert_pem)
     return ClientCertificate(pem_path=path, certificate_pem=cert_pem)
-
 
 
 def fetch_token(emulator: Emulator, client_id: str = SECRET_APP, secret: str = SECRET,
@@ -109,7 +108,6 @@ class Arm:
         return self.request("DELETE", self.url(name), **kwargs)
 
 
-
 def build_seed(certificate_pem: str) -> dict[str, Any]:
     return {
         "principals": [
@@ -135,5 +133,3 @@ def build_seed(certificate_pem: str) -> dict[str, Any]:
              ]},
         ],
     }
-
-

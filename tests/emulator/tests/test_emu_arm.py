@@ -17,7 +17,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 def poll_until_terminal(arm: Arm, url: str, limit: int = 60) -> list[str]:
     statuses = []
-    for _ in range(limit):
+    for _unused in range(limit):
         status = arm.get(url).json()["status"]
         statuses.append(status)
         if status not in ("Enqueued", "Dequeued"):
@@ -167,12 +167,12 @@ def test_operation_goes_enqueued_dequeued_succeeded_and_applies_only_at_the_end(
 def test_dequeued_polls_zero_gives_the_recorded_enqueued_succeeded_sequence(arm: Arm, emu: Emulator) -> None:
     emu.configure(op_duration=0.0, dequeued_polls=0)
     status_url = arm.put_state(PENDING, "Approved").headers["Azure-AsyncOperation"]
-    assert [arm.get(status_url).json()["status"] for _ in range(2)] == ["Enqueued", "Succeeded"]
+    assert [arm.get(status_url).json()["status"] for _unused in range(2)] == ["Enqueued", "Succeeded"]
 
 
 def test_poll_responses_have_fresh_ids_and_are_gzipped(arm: Arm) -> None:
     status_url = arm.put_state(PENDING, "Approved").headers["Azure-AsyncOperation"]
-    polls = [arm.get(status_url, headers={"Accept-Encoding": "gzip"}) for _ in range(2)]
+    polls = [arm.get(status_url, headers={"Accept-Encoding": "gzip"}) for _unused in range(2)]
     ids = [p.headers["x-ms-request-id"] for p in polls]
     assert ids[0] != ids[1]
     for poll in polls:

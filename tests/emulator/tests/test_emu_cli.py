@@ -80,7 +80,7 @@ def test_serve_writes_info_and_is_driven_over_the_admin_api(served, client_cert)
 
 
 def test_sigterm_stops_cleanly_and_removes_the_info_file(served) -> None:
-    process, _, info_file = served
+    process, _unused, info_file = served
     process.send_signal(signal.SIGTERM)
     assert process.wait(10) == 0
     assert not info_file.exists()

@@ -49,7 +49,7 @@ def test_status_fault_answers_wrapped_arm_errors(arm: Arm, emu: Emulator, status
 
 def test_times_none_fires_forever_and_clear_faults_stops_it(arm: Arm, emu: Emulator) -> None:
     emu.add_fault(action="status", method="GET", status=500, times=None)
-    assert [arm.get(arm.url(PENDING)).status_code for _ in range(3)] == [500, 500, 500]
+    assert [arm.get(arm.url(PENDING)).status_code for _unused in range(3)] == [500, 500, 500]
     emu.clear_faults()
     assert arm.get(arm.url(PENDING)).status_code == 200
 
@@ -59,7 +59,7 @@ def test_times_and_path_filter(arm: Arm, emu: Emulator) -> None:
                   kind="operation")
     status_url = arm.put_state(PENDING, "Approved").headers["Azure-AsyncOperation"]
     assert arm.get(arm.url(PENDING)).status_code == 200  # other paths untouched
-    assert [arm.get(status_url).status_code for _ in range(3)] == [502, 502, 200]
+    assert [arm.get(status_url).status_code for _unused in range(3)] == [502, 502, 200]
 
 
 def test_drop_closes_the_connection_mid_body(arm: Arm, emu: Emulator) -> None:
@@ -104,7 +104,7 @@ def test_operation_ends_failed_or_canceled_without_applying(
     response = arm.put_state(PENDING, "Approved")
     assert response.status_code == 202
     time.sleep(0.15)
-    statuses = [arm.get(response.headers["Azure-AsyncOperation"]).json() for _ in range(2)]
+    statuses = [arm.get(response.headers["Azure-AsyncOperation"]).json() for _unused in range(2)]
     assert statuses[0] == {"status": "Enqueued"}
     assert statuses[1]["status"] == status
     assert statuses[1]["error"]["code"] == "PrivateEndpointConnectionUpdateFailed"
@@ -120,7 +120,7 @@ def test_operation_never_ends(arm: Arm, emu: Emulator) -> None:
     emu.add_fault(action="operation_never_ends", method="DELETE")
     response = arm.delete(PENDING)
     time.sleep(0.05)
-    statuses = [arm.get(response.headers["Azure-AsyncOperation"]).json()["status"] for _ in range(5)]
+    statuses = [arm.get(response.headers["Azure-AsyncOperation"]).json()["status"] for _unused in range(5)]
     assert statuses == ["Enqueued"] + ["Dequeued"] * 4
     assert arm.get(response.headers["Location"]).status_code == 202
     assert emu.connection(SUB, RG, ACCOUNT, PENDING) is not None

@@ -213,7 +213,7 @@ def test_operation_polls_soon_then_backs_off_and_prefers_azure_asyncoperation():
     arm, session, fake = client(*[response(200, {"status": s}) for s in statuses])
     op = arm.start_operation("Setting x", accepted({"Azure-AsyncOperation": OP_URL, "Location": f"{ENDPOINT}/loc"}))
     arm.wait(op, timeout=900)
-    assert all(url == OP_URL for _, url, _ in session.sent)
+    assert all(url == OP_URL for _unused, url, _unused in session.sent)
     assert fake.sleeps[:11] == [0.5] + [1.0] * 10          # soon, then about one poll a second
     assert fake.sleeps[11:] == [1.05, 1.155, 1.271, 1.398]  # then 10 % of the elapsed time
     assert op.history[-1] == "Succeeded" and op.polls == 15
@@ -258,7 +258,7 @@ def test_location_protocol_when_there_is_no_azure_asyncoperation():
     arm, session, fake = client(response(202, ""), response(200, {"name": "pe"}))
     op = arm.start_operation("Setting x", accepted({"Location": loc}))
     arm.wait(op, timeout=900)
-    assert [url for _, url, _ in session.sent] == [loc, loc] and op.history == ["InProgress", "Succeeded"]
+    assert [url for _unused, url, _unused in session.sent] == [loc, loc] and op.history == ["InProgress", "Succeeded"]
 
 
 def test_202_without_any_operation_header_is_an_error():

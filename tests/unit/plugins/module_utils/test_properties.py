@@ -175,13 +175,13 @@ def test_module_inputs_work_or_are_refused_and_never_leave_the_connection(sub, r
             result = service.ensure(name, status, description, check_mode=check_mode, wait=True, wait_timeout=5)
     except ValidationError as err:
         assert_refusal(err)
-        assert all(method == "GET" for method, _ in session.sent), "refused before any write"
+        assert all(method == "GET" for method, _unused in session.sent), "refused before any write"
         return
     assert isinstance(result["changed"], bool)
     for method, url in session.sent:
         assert_stays_on_connections(url, sub, rg, account, name)
     if check_mode:
-        assert [m for m, _ in session.sent] == ["GET"]
+        assert [m for m, _unused in session.sent] == ["GET"]
 
 
 @PROPERTY
@@ -251,4 +251,4 @@ def test_a_hostile_name_from_the_service_is_not_written(name):
     with pytest.raises(ValidationError):
         service.ensure(service.name_for_private_endpoint(PE_ID, required=True), "Approved", None,
                        check_mode=False, wait=True, wait_timeout=5)
-    assert [method for method, _ in session.sent] == ["GET"], "only the list was read"
+    assert [method for method, _unused in session.sent] == ["GET"], "only the list was read"
