@@ -215,7 +215,7 @@ def bench_whole_runs(bench: Bench, runs: int, rows: list[Row], facts: dict[str, 
     """The other fair view: the whole ansible-playbook run of a one-task play (median of ``runs``)."""
     bench.reset(seeds.pending_seed(1, 0, approved=1))
     walls: dict[str, list[float]] = {"ping": [], "noop": []}
-    for _ in range(runs):
+    for _unused in range(runs):
         walls["ping"].append(bench.playbook([ping_task("ping")])["wall"])
         walls["noop"].append(bench.playbook([module_task("noop", "pe-000-approved-000.bench")])["wall"])
     ping, noop = median(walls["ping"]), median(walls["noop"])
@@ -237,7 +237,7 @@ print(time.perf_counter() - started)
 
 def timed_import(statement: str, runs: int) -> float:
     values = []
-    for _ in range(runs):
+    for _unused in range(runs):
         code = IMPORT_PROBE.format(collections=str(ROOT / ".build" / "collections"), statement=statement)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
