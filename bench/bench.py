@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import signal
 import subprocess
@@ -166,7 +165,7 @@ def bench_tasks(bench: Bench, rounds: int, rows: list[Row], facts: dict[str, t.A
     """
     op = 1.0
     bench.reset(seeds.pending_seed(1, rounds + 1, approved=1), op_duration=op, dequeued_polls=0)
-    approved = f"pe-000-approved-000.bench"
+    approved = "pe-000-approved-000.bench"
     tasks = [ping_task("warm-up ping"), module_task("warm-up noop", approved),
              module_task("warm-up change", seeds.connection_name(0, rounds))]
     for i in range(rounds):
