@@ -95,6 +95,13 @@ def _one_line(text: str | None, limit: int = 500) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+def _summary(error: dict[str, t.Any] | None) -> str:
+    """'Code: message' of an ErrorDetail for the one-line msg; empty when it says nothing."""
+    if not error or not (error.get("code") or error.get("message")):
+        return ""
+    return f"{error.get('code') or 'Error'}: {_one_line(error.get('message'))}".rstrip(": ")
+
+
 class ArmError(CollectionError):
     """ARM answered with an error status.
 
@@ -116,8 +123,8 @@ class ArmError(CollectionError):
         self.error = error
         self.request_id = request_id
         self.correlation_id = correlation_id
-        if error and (error.get("code") or error.get("message")):
-            why = f"{error.get('code') or 'Error'}: {_one_line(error.get('message'))}".rstrip(": ")
+        if _summary(error):
+            why = _summary(error)
         elif body_excerpt:
             why = f"unexpected response: {_one_line(body_excerpt, 200)}"
         else:
@@ -156,9 +163,7 @@ class OperationError(CollectionError):
         self.operation_url = operation_url
         self.request_id = request_id
         self.correlation_id = correlation_id
-        why = ""
-        if error and (error.get("code") or error.get("message")):
-            why = f": {error.get('code') or 'Error'}: {_one_line(error.get('message'))}".rstrip(": ")
+        why = f": {_summary(error)}" if _summary(error) else ""
         ids = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{action}: the operation ended {status}{why}{ids}")
 
