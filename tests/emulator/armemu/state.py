@@ -13,7 +13,8 @@ Behaviour mirrored from the recordings in /work/shared/azure-rest/recordings:
   own change when it ends, in end-time order.
 - Operation status sequence (``Operation.poll``): the first poll answers ``Enqueued``, later polls
   ``Dequeued``; ``Succeeded`` (or Failed/Canceled) is answered once ``op_duration`` seconds have passed
-  AND at least ``dequeued_polls`` ``Dequeued`` answers were given. With ``dequeued_polls=0`` this is
+  AND at least ``dequeued_polls`` ``Dequeued`` answers were given, or at once to a first poll that
+  comes after the end (recordings/cosmosdb-404-flat-error.yaml). With ``dequeued_polls=0`` this is
   the Enqueued -> Succeeded sequence of the approve in the recording, with 1 or 2 the reject/delete one.
   The resource state changes by time alone (a client that never polls still sees the change), so the
   status may lag the resource by the remaining Dequeued answers, as ARM's own status can.
@@ -108,7 +109,9 @@ class Operation:
 
     def poll(self) -> str:
         """Answer one status poll (caller holds the lock and has advanced the state)."""
-        if self.ended and self.polls >= 1 + self.dequeued_polls:
+        # A first poll after the end answers the outcome (recordings/cosmosdb-404-flat-error.yaml: a
+        # first poll 30 s after the PUT got Succeeded); polls that saw it running see the whole sequence.
+        if self.ended and (self.polls == 0 or self.polls >= 1 + self.dequeued_polls):
             return str(self.outcome)
         status = "Enqueued" if self.polls == 0 else "Dequeued"
         self.polls += 1

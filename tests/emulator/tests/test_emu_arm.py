@@ -165,9 +165,19 @@ def test_operation_goes_enqueued_dequeued_succeeded_and_applies_only_at_the_end(
 
 
 def test_dequeued_polls_zero_gives_the_recorded_enqueued_succeeded_sequence(arm: Arm, emu: Emulator) -> None:
-    emu.configure(op_duration=0.0, dequeued_polls=0)
+    emu.configure(op_duration=0.3, dequeued_polls=0)
     status_url = arm.put_state(PENDING, "Approved").headers["Azure-AsyncOperation"]
-    assert [arm.get(status_url).json()["status"] for _unused in range(2)] == ["Enqueued", "Succeeded"]
+    first = arm.get(status_url).json()["status"]
+    time.sleep(0.35)
+    assert [first, arm.get(status_url).json()["status"]] == ["Enqueued", "Succeeded"]
+
+
+def test_a_first_poll_after_the_end_answers_the_outcome(arm: Arm, emu: Emulator) -> None:
+    # recordings/cosmosdb-404-flat-error.yaml: the first poll, 30 s after the PUT, got Succeeded.
+    emu.configure(op_duration=0.1, dequeued_polls=2)
+    status_url = arm.put_state(PENDING, "Approved").headers["Azure-AsyncOperation"]
+    time.sleep(0.15)
+    assert arm.get(status_url).json() == {"status": "Succeeded"}
 
 
 def test_poll_responses_have_fresh_ids_and_are_gzipped(arm: Arm) -> None:

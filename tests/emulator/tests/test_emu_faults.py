@@ -99,12 +99,13 @@ def test_gzip_fault_compresses_even_without_accept_encoding(arm: Arm, emu: Emula
                                                                    ("operation_canceled", "Canceled", 409)])
 def test_operation_ends_failed_or_canceled_without_applying(
         arm: Arm, emu: Emulator, action: str, status: str, location_status: int) -> None:
-    emu.configure(op_duration=0.1, dequeued_polls=0)
+    emu.configure(op_duration=0.3, dequeued_polls=0)
     fault = emu.add_fault(action=action, code="PrivateEndpointConnectionUpdateFailed", message="boom")
     response = arm.put_state(PENDING, "Approved")
     assert response.status_code == 202
-    time.sleep(0.15)
-    statuses = [arm.get(response.headers["Azure-AsyncOperation"]).json() for _unused in range(2)]
+    statuses = [arm.get(response.headers["Azure-AsyncOperation"]).json()]
+    time.sleep(0.35)
+    statuses.append(arm.get(response.headers["Azure-AsyncOperation"]).json())
     assert statuses[0] == {"status": "Enqueued"}
     assert statuses[1]["status"] == status
     assert statuses[1]["error"]["code"] == "PrivateEndpointConnectionUpdateFailed"
