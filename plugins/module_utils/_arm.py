@@ -98,6 +98,8 @@ class LongRunningOperation:
     last_status: str | None = None
     polls: int = 0
     history: list[str] = field(default_factory=list)
+    # Started by an earlier run: it has been running for a while, so the first poll goes out at once.
+    resumed: bool = False
 
 
 def parse_retry_after(headers: t.Mapping[str, str], now: float | None = None) -> float | None:
@@ -142,6 +144,17 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return " ".join(text.split())[:limit]
 
 
+def new_session() -> t.Any:
+    """A keep-alive requests session for ARM."""
+    import requests  # pylint: disable=import-outside-toplevel
+    from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
+
+    session = requests.Session()
+    # Retries are ours (they must honour Retry-After and a time budget), not urllib3's.
+    session.mount("https://", HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4))
+    return session
+
+
 class ArmClient:
     """Talks to ARM for one module run: one session, one token, one correlation id."""
 
@@ -175,13 +188,10 @@ class ArmClient:
         self.correlation_id = str(uuid.uuid4())
         self.calls = 0
         if session is None:
-            import requests  # pylint: disable=import-outside-toplevel
-            from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
-
-            session = requests.Session()
-            # Retries are ours (they must honour Retry-After and a time budget), not urllib3's.
-            session.mount("https://", HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4))
-        session.headers["User-Agent"] = f"{USER_AGENT} {session.headers.get('User-Agent', '')}".strip()
+            session = new_session()
+        agent = session.headers.get("User-Agent", "")
+        if not agent.startswith(USER_AGENT):  # a session shared by several clients gets it once
+            session.headers["User-Agent"] = f"{USER_AGENT} {agent}".strip()
         self._session = session
 
     # -- tokens ------------------------------------------------------------------------------
@@ -334,7 +344,7 @@ class ArmClient:
     def operation_from_url(self, action: str, url: str, uses_async_header: bool = True) -> LongRunningOperation:
         """Resume following an operation known only by its URL (left by an earlier run)."""
         self.url_for(url)
-        return LongRunningOperation(action, ArmResponse(202, {}), url, uses_async_header)
+        return LongRunningOperation(action, ArmResponse(202, {}), url, uses_async_header, resumed=True)
 
     def wait(self, operation: LongRunningOperation, timeout: float) -> None:
         """Poll until the operation ends; return on success, raise on Failed/Canceled or timeout."""
@@ -343,7 +353,8 @@ class ArmClient:
         delay = parse_retry_after(operation.accepted.headers)
         while True:
             if delay is None:
-                delay = self._poll.delay(operation.polls, self._clock() - started)
+                delay = (0.0 if operation.resumed and not operation.polls
+                         else self._poll.delay(operation.polls, self._clock() - started))
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise OperationTimeout(operation.action, timeout, operation.last_status, operation.url,

@@ -219,6 +219,14 @@ def test_operation_polls_soon_then_backs_off_and_prefers_azure_asyncoperation():
     assert op.history[-1] == "Succeeded" and op.polls == 15
 
 
+def test_an_operation_left_by_an_earlier_run_is_polled_at_once():
+    # It has been running since that run: a first poll now may already find it ended.
+    arm, session, fake = client(response(200, {"status": "Dequeued"}), response(200, {"status": "Succeeded"}))
+    op = arm.operation_from_url("Waiting for x", OP_URL)
+    arm.wait(op, timeout=900)
+    assert fake.sleeps == [0.0, 1.0] and op.history == ["Dequeued", "Succeeded"]
+
+
 def test_operation_honours_retry_after_when_given():
     arm, session, fake = client(response(200, {"status": "Dequeued"}, {"Retry-After": "4"}),
                                 response(200, {"status": "Succeeded"}))
