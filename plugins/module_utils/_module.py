@@ -7,6 +7,7 @@ This is the one place where exceptions become ``fail_json``.
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from ansible.module_utils.basic import missing_required_lib
@@ -32,6 +33,7 @@ __all__ = (
     "WAIT_ARGUMENT_SPEC",
     "argument_spec",
     "connection_service",
+    "execute",
     "fail_from_error",
     "request_timeouts",
     "run_module",
@@ -77,6 +79,32 @@ def request_timeouts(read_timeout: t.Any) -> tuple[int, int]:
     return CONNECT_TIMEOUT, read_timeout
 
 
+# One credential and one HTTP session per process and per authentication settings. A module
+# process runs one task, so this changes nothing there; in the controller's worker process
+# (plugins/plugin_utils/_controller.py) the items of one loop then share the token and the
+# keep-alive connection instead of signing in and shaking hands again for every item. Memory only.
+_CREDENTIALS: dict[t.Any, t.Any] = {}
+_SESSIONS: list[t.Any] = []
+
+
+def _credential(settings: t.Any) -> t.Any:
+    # The environment is part of the key: credential classes read variables of their own
+    # (IDENTITY_ENDPOINT, AZURE_FEDERATED_TOKEN_FILE...), and a task's 'environment' may change them.
+    key = (settings, frozenset(os.environ.items()))
+    credential = _CREDENTIALS.get(key)
+    if credential is None:
+        credential = _CREDENTIALS[key] = build_credential(settings)
+    return credential
+
+
+def _session() -> t.Any:
+    # requests reads proxies and CA bundles from the environment for every request, so one
+    # session serves every task of the process.
+    if not _SESSIONS:
+        _SESSIONS.append(_arm.new_session())
+    return _SESSIONS[0]
+
+
 def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
     """Resolve credentials and build the service; validates every input, sends nothing."""
     settings = resolve_auth(dict(params))
@@ -87,23 +115,30 @@ def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
                                 lock_factory=ConnectionLock)
     service.client = _arm.ArmClient(
         settings.arm_endpoint,
-        build_credential(settings),
+        _credential(settings),
         settings.scope,
         credential_source=settings.source,
+        session=_session(),
         timeout=request_timeouts(params.get("request_timeout", 60)),
     )
     return service
 
 
-def run_module(module: t.Any, task: t.Callable[[ConnectionService], dict[str, t.Any]]) -> t.NoReturn:
-    """Run ``task`` against the account named by the module's options and exit with its result."""
+def execute(definition: t.Any, params: t.Mapping[str, t.Any], *, check_mode: bool, diff: bool) -> dict[str, t.Any]:
+    """Run a module's task (see _tasks) with validated options; raises CollectionError on failure."""
+    result = definition.task(params, check_mode)(connection_service(params))
+    if not diff:
+        result.pop("diff", None)
+    return result
+
+
+def run_module(module: t.Any, definition: t.Any) -> t.NoReturn:
+    """Run the module's task against the account named by its options and exit with its result."""
     if not _arm.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=str(_arm.REQUESTS_IMPORT_ERROR))
     try:
-        result = task(connection_service(module.params))
+        result = execute(definition, module.params, check_mode=module.check_mode, diff=module._diff)
     except CollectionError as err:
         fail_from_error(module, err)
-    if not module._diff:
-        result.pop("diff", None)
     module.exit_json(**result)
     raise AssertionError("exit_json returned")  # pragma: no cover

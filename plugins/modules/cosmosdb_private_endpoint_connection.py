@@ -237,46 +237,14 @@ operation_status:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import validate_connection_name
-from ansible_collections.privatelink.azure.plugins.module_utils._module import (
-    AUTH_MUTUALLY_EXCLUSIVE,
-    WAIT_ARGUMENT_SPEC,
-    argument_spec,
-    run_module,
-)
+from ansible_collections.privatelink.azure.plugins.module_utils._module import run_module
+from ansible_collections.privatelink.azure.plugins.module_utils._tasks import CONNECTION
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec(WAIT_ARGUMENT_SPEC, {
-            "name": {"type": "str"},
-            "private_endpoint_id": {"type": "str"},
-            "status": {"type": "str", "choices": ["Approved", "Rejected"]},
-            "description": {"type": "str"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        }),
-        mutually_exclusive=[*AUTH_MUTUALLY_EXCLUSIVE, ("name", "private_endpoint_id")],
-        required_one_of=[("name", "private_endpoint_id")],
-        required_if=[("state", "present", ("status",))],
-        supports_check_mode=True,
-    )
-    params = module.params
-
-    def task(service):
-        if params["private_endpoint_id"] is not None:
-            name = service.name_for_private_endpoint(params["private_endpoint_id"],
-                                                     required=params["state"] == "present")
-            if name is None:  # state=absent and no connection from this endpoint: already absent
-                return {"changed": False, "connection": {}, "diff": {"before": {}, "after": {}}}
-        else:
-            name = validate_connection_name(params["name"])
-        if params["state"] == "absent":
-            return service.remove(name, check_mode=module.check_mode, wait=params["wait"],
-                                  wait_timeout=params["wait_timeout"])
-        return service.ensure(name, params["status"], params["description"], check_mode=module.check_mode,
-                              wait=params["wait"], wait_timeout=params["wait_timeout"])
-
-    run_module(module, task)
+    # The work is in module_utils/_tasks.py, shared with the action plugin of the same name that
+    # runs it on the controller without a module process (plugins/plugin_utils/_controller.py).
+    run_module(AnsibleModule(**CONNECTION.spec), CONNECTION)
 
 
 if __name__ == "__main__":

@@ -180,52 +180,14 @@ correlation_id:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import (
-    filter_connections,
-    validate_connection_name,
-    validate_private_endpoint_id,
-    validate_status_filter,
-    validate_subscription_id,
-)
-from ansible_collections.privatelink.azure.plugins.module_utils._module import (
-    AUTH_MUTUALLY_EXCLUSIVE,
-    argument_spec,
-    run_module,
-)
+from ansible_collections.privatelink.azure.plugins.module_utils._module import run_module
+from ansible_collections.privatelink.azure.plugins.module_utils._tasks import CONNECTION_INFO
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=argument_spec({
-            "name": {"type": "str"},
-            # Not 'choices': the status compares case-insensitively, as the service's does.
-            "status": {"type": "list", "elements": "str"},
-            "private_endpoint_id": {"type": "str"},
-            "private_endpoint_subscription_id": {"type": "str"},
-        }),
-        mutually_exclusive=AUTH_MUTUALLY_EXCLUSIVE,
-        supports_check_mode=True,
-    )
-    params = module.params
-
-    def task(service):
-        statuses = validate_status_filter(params["status"])
-        endpoint = params["private_endpoint_id"]
-        if endpoint is not None:
-            validate_private_endpoint_id(endpoint)
-        endpoint_subscription = params["private_endpoint_subscription_id"]
-        if endpoint_subscription is not None:
-            validate_subscription_id(endpoint_subscription, "private_endpoint_subscription_id")
-        if params["name"] is not None:
-            found = service.get(validate_connection_name(params["name"]))
-            connections = [found] if found else []
-        else:
-            connections = service.list()
-        return {"changed": False, "connections": filter_connections(
-            connections, statuses=statuses, private_endpoint_id=endpoint,
-            private_endpoint_subscription_id=endpoint_subscription)}
-
-    run_module(module, task)
+    # The work is in module_utils/_tasks.py, shared with the action plugin of the same name that
+    # runs it on the controller without a module process (plugins/plugin_utils/_controller.py).
+    run_module(AnsibleModule(**CONNECTION_INFO.spec), CONNECTION_INFO)
 
 
 if __name__ == "__main__":

@@ -103,8 +103,9 @@ TASK = {
 }
 
 
-@pytest.fixture(scope="module")
-def verbose_run(emulator_server, tmp_path_factory):
+@pytest.fixture(scope="module", params=["controller", "module-process"])
+def verbose_run(request, emulator_server, tmp_path_factory):
+    """Run twice: in the controller's process (the default for local tasks) and as module processes."""
     emu = emulator_server
     workdir = tmp_path_factory.mktemp("secrets")
     token_file = workdir / "federated-token"
@@ -121,7 +122,8 @@ def verbose_run(emulator_server, tmp_path_factory):
                 if rule["action"] not in ("token_error", "token_expired"):
                     rule.setdefault("path_contains", path_of(name_of(host)))
                 emu.add_fault(**rule)
-            hosts[host] = {"row": {"name": name_of(host), **args},
+            hosts[host] = {"privatelink_azure_run_on_controller": request.param == "controller",
+                           "row": {"name": name_of(host), **args},
                            "row_env": {**env, **({"AZURE_FEDERATED_TOKEN_FILE": str(token_file)}
                                                  if "AZURE_TENANT_ID" in env else {})}}
         env = {**awx_environment(emu), "IDENTITY_ENDPOINT": emu.identity_endpoint,
