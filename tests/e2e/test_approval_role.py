@@ -194,7 +194,8 @@ def test_check_mode_reports_and_writes_nothing(emulator, run_role):
 def test_a_failed_write_fails_the_role_naming_the_connection(emulator, run_role):
     seed = small_seed()
     emulator.seed(seed)
-    emulator.add_fault("operation_failed", kind="arm", method="PUT", path_contains="pe-3-1.0301", times=1,
+    # The waiting pass writes a connection whose operation failed once more: both attempts fail here.
+    emulator.add_fault("operation_failed", kind="arm", method="PUT", path_contains="pe-3-1.0301", times=2,
                        code="InternalServerError", message="Simulated storage outage")
     run = run_role(policy(seed))
     assert run.rc != 0
@@ -210,6 +211,22 @@ def test_a_failed_write_fails_the_role_naming_the_connection(emulator, run_role)
     approved = [n for n, c in after.items() if c["status"] == "Approved" and n.startswith("pe-")]
     assert len(approved) == run.summary["approved"] >= 2
     assert "FAILED pe-3-1.0301" in run.output
+    assert Counter(puts(emulator))["pe-3-1.0301"] == 2, "started once, written again once after its failure"
+
+
+def test_an_operation_that_failed_once_is_written_again_while_waiting(emulator, run_role):
+    seed = small_seed()
+    emulator.seed(seed)
+    emulator.add_fault("operation_failed", kind="arm", method="PUT", path_contains="pe-3-1.0301", times=1,
+                       code="InternalServerError", message="Simulated storage outage")
+    run = run_role(policy(seed))
+    assert run.rc == 0, run.output
+    assert connections(emulator)["pe-3-1.0301"]["status"] == "Approved"
+    assert any("pe-3-1.0301" in account["approved"] for account in run.summary["accounts"])
+    assert run.summary["failures"] == []
+    written = Counter(puts(emulator))
+    assert written.pop("pe-3-1.0301") == 2, "written again once after its operation failed"
+    assert written and set(written.values()) == {1}, "every other connection written once"
 
 
 @pytest.mark.parametrize("role_vars,needle", [
