@@ -99,6 +99,7 @@ class Bench:
             "PATH": os.environ["PATH"],
             "HOME": str(home),  # no ~/.azure/credentials or ansible.cfg from the machine
             "LANG": "C.UTF-8",
+            "TMPDIR": str(workdir),  # the modules' per-connection lock files: this bench's own
             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
             "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
             "ANSIBLE_CALLBACKS_ENABLED": "bench_timing",

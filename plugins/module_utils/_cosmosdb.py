@@ -18,6 +18,7 @@ from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     ArmError,
     CollectionError,
     OperationError,
+    TransportError,
     ValidationError,
 )
 
@@ -304,7 +305,13 @@ class ConnectionService:
         if not pending:
             return
         action = f"Waiting for an earlier change of connection {name!r}"
-        operation = self.client.operation_from_url(action, pending["url"], pending.get("async", True))
+        try:
+            operation = self.client.operation_from_url(action, pending["url"], pending.get("async", True))
+        except TransportError:
+            # Not on this run's ARM endpoint (left by a run against another cloud): not ours to
+            # follow, and no token goes there. The GET below tells the state.
+            lock.record(None)
+            return
         try:
             self.client.wait(operation, wait_timeout)
         except (ArmError, OperationError):

@@ -79,3 +79,19 @@ def test_a_run_after_a_no_wait_write_follows_its_operation_instead_of_writing_ag
                                                  wait=True, wait_timeout=60)
     assert second["changed"] is False and second["connection"]["status"] == "Approved"
     assert len(arm_calls(emulator, "PUT")) == 1
+
+
+def test_an_operation_left_for_another_arm_endpoint_is_dropped_not_followed(
+        emulator, azure_env, tmp_path, monkeypatch):
+    """A record from a run against another cloud (or an old emulator) neither fails the task nor gets a token."""
+    monkeypatch.setattr(_inflight, "default_directory", lambda: str(tmp_path))
+    emulator.configure(op_duration=0.2)
+    service = connection_service(params())
+    with _inflight.ConnectionLock(service._path("pe-pending.0001"), timeout=1) as lock:
+        lock.record("https://127.0.0.1:9/subscriptions/s/providers/Microsoft.DocumentDB/locations/westus/"
+                    "operationsStatus/old")
+    result = service.ensure("pe-pending.0001", "Approved", "ok", check_mode=False, wait=True, wait_timeout=60)
+    assert result["changed"] is True and result["connection"]["status"] == "Approved"
+    assert len(arm_calls(emulator, "PUT")) == 1
+    with _inflight.ConnectionLock(service._path("pe-pending.0001"), timeout=1) as lock:
+        assert lock.pending() is None
