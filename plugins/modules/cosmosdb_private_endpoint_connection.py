@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - privatelink.azure.cosmosdb_account
   - privatelink.azure.attributes
   - privatelink.azure.attributes.actiongroup_cosmosdb
+  - privatelink.azure.attributes.controller
 options:
   name:
     description:

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - privatelink.azure.attributes
   - privatelink.azure.attributes.info_module
   - privatelink.azure.attributes.actiongroup_cosmosdb
+  - privatelink.azure.attributes.controller
 options:
   name:
     description:
