@@ -29,6 +29,7 @@ import typing as t
 from ansible.module_utils.common.arg_spec import ModuleArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.validation import check_type_bool
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -102,7 +103,7 @@ def run_task(definition: t.Any, args: t.Mapping[str, t.Any], *, check_mode: bool
     if validation.error_messages:
         # The same message as AnsibleModule's, which stops at the first kind of error.
         msg = validation.errors.msg
-        if type(validation.errors[0]).__name__ == "UnsupportedError":
+        if isinstance(validation.errors[0], UnsupportedError):
             msg = f"Unsupported parameters for ({definition.name}) module: {msg}"
         result = {"failed": True, "msg": msg}
     else:
