@@ -61,6 +61,17 @@ def pending_seed(accounts: int, per_account: int, *, approved: int = 0, others: 
             "accounts": seed_accounts}
 
 
+def policy_seed(accounts: int, per_account: int) -> dict[str, t.Any]:
+    """Issue 3's done-when: ``accounts`` x ``per_account`` pending connections whose private endpoints
+    live in three subscriptions in turn, two of them allowed."""
+    consumers = (*ALLOWED_SUBSCRIPTIONS, OTHER_SUBSCRIPTION)
+    seed = pending_seed(accounts, per_account)
+    for account in seed["accounts"]:
+        for index, connection in enumerate(account["connections"]):
+            connection["private_endpoint_id"] = endpoint_id(consumers[index % 3], connection["name"].split(".")[0])
+    return seed
+
+
 def median(values: t.Iterable[float]) -> float:
     data = list(values)
     if not data:

@@ -56,3 +56,13 @@ def test_median_refuses_an_empty_measurement():
     assert seeds.median([3.0, 1.0, 2.0]) == 2.0
     with pytest.raises(ValueError):
         seeds.median([])
+
+
+def test_policy_seed_is_issue_3s_play_pending_connections_from_three_subscriptions_two_allowed():
+    seed = seeds.policy_seed(5, 10)
+    connections = [c for a in seed["accounts"] for c in a["connections"]]
+    assert len(seed["accounts"]) == 5 and len(connections) == 50
+    assert all(c["status"] == "Pending" for c in connections)
+    subscriptions = [c["private_endpoint_id"].split("/")[2] for c in connections]
+    assert set(subscriptions) == {*seeds.ALLOWED_SUBSCRIPTIONS, seeds.OTHER_SUBSCRIPTION}
+    assert sum(s in seeds.ALLOWED_SUBSCRIPTIONS for s in subscriptions) == 5 * 7  # indexes 0-9: 7 of 10 not i % 3 == 2
