@@ -144,18 +144,27 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.action == "drop":
             reply.drop = True
         self._common_headers(reply, kind)
-        sent_headers: dict[str, str] = dict(reply.headers)
+        recorded = False
+
+        def record(sent_headers: dict[str, str]) -> None:
+            # Logged before the first byte of the answer leaves, so a client that has its answer
+            # finds its request in the log; and logged even when the client is gone (it timed out
+            # during a "delay"): it was received.
+            nonlocal recorded
+            if recorded or (kind == "admin" and not self.server.log_admin):
+                return
+            recorded = True
+            state.record({
+                "time": started, "kind": kind, "method": method, "path": path, "query": query,
+                "status": reply.status, "request_headers": self._logged_headers(),
+                "body": self._logged_body(kind, raw_body), "response_headers": sent_headers,
+                "fault": fault.id if fault is not None else getattr(reply, "op_fault", None),
+            })
+
         try:
-            sent_headers = self._send(reply)
+            self._send(reply, record)
         finally:
-            # Logged even when the client is gone (it timed out during a "delay"): it was received.
-            if kind != "admin" or self.server.log_admin:
-                state.record({
-                    "time": started, "kind": kind, "method": method, "path": path, "query": query,
-                    "status": reply.status, "request_headers": self._logged_headers(),
-                    "body": self._logged_body(kind, raw_body), "response_headers": sent_headers,
-                    "fault": fault.id if fault is not None else getattr(reply, "op_fault", None),
-                })
+            record(dict(reply.headers))
 
     @staticmethod
     def _classify(lowered: list[str]) -> str:
@@ -456,7 +465,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind in ("arm", "operation"):
             reply.headers.setdefault("x-ms-gatewayversion", "version=2.14.0")
 
-    def _send(self, reply: Reply) -> dict[str, str]:
+    def _send(self, reply: Reply, record: Any) -> None:
         payload = reply.payload()
         headers = dict(reply.headers)
         accepts_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "").lower()
@@ -470,11 +479,11 @@ class Handler(BaseHTTPRequestHandler):
             headers["Content-Length"] = str(len(payload or b""))
         if reply.drop:
             self.close_connection = True
+        record({**headers, "Date": _http_date(time.time())})
         self.send_response(reply.status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        headers["Date"] = _http_date(time.time())
         if payload and self.command != "HEAD":
             if reply.drop:
                 self.wfile.write(payload[: max(1, len(payload) // 2)])
@@ -485,7 +494,6 @@ class Handler(BaseHTTPRequestHandler):
                     pass
             else:
                 self.wfile.write(payload)
-        return headers
 
     def _logged_headers(self) -> dict[str, str]:
         logged: dict[str, str] = {}
