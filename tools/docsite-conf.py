@@ -25,6 +25,8 @@ ANSIBLE_LABELS = [
     ("playbooks_environment", "playbook_guide/playbooks_environment.html", "Setting the remote environment"),
     ("playbooks_intro", "playbook_guide/playbooks_intro.html", "Ansible playbooks"),
     ("using_collections", "collections_guide/index.html", "Using Ansible collections"),
+    # The note on the pages of modules that have an action plugin of the same name.
+    ("action_plugins", "plugins/action.html", "Action plugins"),
 ]
 
 CONF_APPENDIX = '''
