@@ -22,7 +22,7 @@ def test_arguments_become_plain_json_types_as_a_module_process_receives_them():
     result = _controller.plain(args)
     assert result == {"name": "pe-1", "wait_timeout": True, "nested": [{"when": "2026-01-02"}], "count": 3,
                       "ratio": 0.5, "none": None}
-    assert type(result["name"]) is str and type(result["nested"]) is list
+    assert not isinstance(result["name"], TaggedStr) and isinstance(result["nested"], list)
 
 
 def test_the_task_environment_lasts_as_long_as_the_task(monkeypatch):
