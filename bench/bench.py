@@ -366,18 +366,22 @@ def bench_memory(bench: Bench, rows: list[Row], facts: dict[str, t.Any]) -> None
 
 
 # -- 6. bulk approvals through the role ---------------------------------------------------------------------
-def bench_role(bench: Bench, total: int, accounts: int, op: float, rows: list[Row], facts: dict[str, t.Any]) -> None:
-    per_account = total // accounts
-    bench.reset(seeds.pending_seed(accounts, per_account, approved=1, others=1), op_duration=op, dequeued_polls=0)
-    role_vars = {
+def role_play(accounts: int, **extra_vars: t.Any) -> dict[str, t.Any]:
+    """A play of the approval role alone over the first ``accounts`` bench accounts."""
+    return {"roles": [{"role": ROLE, "vars": {
         "cosmosdb_connection_approval_accounts": [
             {"subscription_id": seeds.SUBSCRIPTION, "resource_group": seeds.RESOURCE_GROUP,
              "account_name": seeds.account_name(a)} for a in range(accounts)],
         "cosmosdb_connection_approval_allowed_subscriptions": list(seeds.ALLOWED_SUBSCRIPTIONS),
-        "cosmosdb_connection_approval_description": "Approved by the bench",
-    }
-    play = {"roles": [{"role": ROLE, "vars": role_vars}]}
-    run = bench.playbook([], play_extra=play)
+        **extra_vars,
+    }}]}
+
+
+def bench_role(bench: Bench, total: int, accounts: int, op: float, rows: list[Row], facts: dict[str, t.Any]) -> None:
+    per_account = total // accounts
+    bench.reset(seeds.pending_seed(accounts, per_account, approved=1, others=1), op_duration=op, dequeued_polls=0)
+    run = bench.playbook([], play_extra=role_play(
+        accounts, cosmosdb_connection_approval_description="Approved by the bench"))
     log = bench.control.requests()
     puts = [e for e in log if e["kind"] == "arm" and e["method"] == "PUT"]
     state = bench.control.state()
@@ -411,12 +415,7 @@ def bench_policy_play(bench: Bench, op: float, rows: list[Row], facts: dict[str,
     alone, then the same play again (nothing to change)."""
     accounts, per_account = 5, 10
     bench.reset(seeds.policy_seed(accounts, per_account), op_duration=op, dequeued_polls=0)
-    play = {"roles": [{"role": ROLE, "vars": {
-        "cosmosdb_connection_approval_accounts": [
-            {"subscription_id": seeds.SUBSCRIPTION, "resource_group": seeds.RESOURCE_GROUP,
-             "account_name": seeds.account_name(a)} for a in range(accounts)],
-        "cosmosdb_connection_approval_allowed_subscriptions": list(seeds.ALLOWED_SUBSCRIPTIONS),
-    }}]}
+    play = role_play(accounts)
     runs = []
     for _unused in range(2):
         run = bench.playbook([], play_extra=play)
@@ -535,7 +534,8 @@ def main(argv: list[str] | None = None) -> int:
                     bench, [float(d) for d in args.overshoot.split(",") if d], rows, facts)),
             ) if section in wanted]
         if "bulk" in wanted:
-            steps.append(("issue 3's play (the role alone)", lambda: bench_policy_play(bench, args.bulk_op, rows, facts)))
+            steps.append(("issue 3's play (the role alone)",
+                          lambda: bench_policy_play(bench, args.bulk_op, rows, facts)))
         for count in [int(c) for c in args.bulk.split(",") if c and "bulk" in wanted]:
             accounts = 5 if count <= 50 else 10
             steps.append((f"{count} approvals via the role",

@@ -3,7 +3,7 @@
 """The collection's exception hierarchy.
 
 Every failure the collection can report is one of these exceptions. The module layer turns them
-into ``fail_json`` in exactly one place (``_module.fail_from_error``), using ``fail_fields()`` for
+into a failed task's fields in exactly one place (``_module.failure``), using ``fail_fields()`` for
 the structured result fields (``error``, ``status_code``, ``request_id``, ``correlation_id``).
 """
 

@@ -2,11 +2,13 @@
 # Copyright (c) privatelink.azure contributors
 """The glue between AnsibleModule and the collection's logic, shared by every module.
 
-This is the one place where exceptions become ``fail_json``.
+This is the one place where exceptions become a failed task's fields (``failure``), for
+``fail_json`` here and for the action plugins' result (plugin_utils/_controller.py).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import typing as t
 
@@ -35,6 +37,7 @@ __all__ = (
     "connection_service",
     "execute",
     "fail_from_error",
+    "failure",
     "request_timeouts",
     "run_module",
 )
@@ -65,8 +68,13 @@ def argument_spec(*parts: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.
     return spec
 
 
+def failure(err: CollectionError) -> dict[str, t.Any]:
+    """The fields of the failed task: the message, and the ARM error and request ids if any."""
+    return {"msg": err.msg, **err.fail_fields()}
+
+
 def fail_from_error(module: t.Any, err: CollectionError) -> t.NoReturn:
-    module.fail_json(msg=err.msg, **err.fail_fields())
+    module.fail_json(**failure(err))
     raise AssertionError("fail_json returned")  # pragma: no cover
 
 
@@ -84,7 +92,6 @@ def request_timeouts(read_timeout: t.Any) -> tuple[int, int]:
 # (plugins/plugin_utils/_controller.py) the items of one loop then share the token and the
 # keep-alive connection instead of signing in and shaking hands again for every item. Memory only.
 _CREDENTIALS: dict[t.Any, t.Any] = {}
-_SESSIONS: list[t.Any] = []
 
 
 def _credential(settings: t.Any) -> t.Any:
@@ -97,12 +104,11 @@ def _credential(settings: t.Any) -> t.Any:
     return credential
 
 
+@functools.lru_cache(maxsize=1)
 def _session() -> t.Any:
     # requests reads proxies and CA bundles from the environment for every request, so one
     # session serves every task of the process.
-    if not _SESSIONS:
-        _SESSIONS.append(_arm.new_session())
-    return _SESSIONS[0]
+    return _arm.new_session()
 
 
 def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:

@@ -34,7 +34,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import CollectionError
-from ansible_collections.privatelink.azure.plugins.module_utils._module import execute
+from ansible_collections.privatelink.azure.plugins.module_utils._module import execute, failure
 
 # Imported here on purpose: the strategy loads this plugin's class in ansible-playbook's main
 # process before it forks a worker for each task, so every task inherits these modules already
@@ -110,7 +110,7 @@ def run_task(definition: t.Any, args: t.Mapping[str, t.Any], *, check_mode: bool
         try:
             result = execute(definition, params, check_mode=check_mode, diff=diff)
         except CollectionError as err:
-            result = {"failed": True, "msg": err.msg, **err.fail_fields()}
+            result = {"failed": True, **failure(err)}
         except Exception as err:  # pylint: disable=broad-exception-caught
             # A bug of ours: fail this task with the traceback, as a crashed module process would.
             result = {"failed": True, "msg": f"{definition.name} failed unexpectedly: {type(err).__name__}: {err}",

@@ -191,13 +191,18 @@ def test_check_mode_reports_and_writes_nothing(emulator, run_role):
     assert "Check mode, nothing written" in run.output
 
 
-def test_a_failed_write_fails_the_role_naming_the_connection(emulator, run_role):
+def run_with_failed_operations(emulator, run_role, times):
+    """The role over small_seed() while the first ``times`` operations on pe-3-1.0301 fail."""
     seed = small_seed()
     emulator.seed(seed)
-    # The waiting pass writes a connection whose operation failed once more: both attempts fail here.
-    emulator.add_fault("operation_failed", kind="arm", method="PUT", path_contains="pe-3-1.0301", times=2,
+    emulator.add_fault("operation_failed", kind="arm", method="PUT", path_contains="pe-3-1.0301", times=times,
                        code="InternalServerError", message="Simulated storage outage")
-    run = run_role(policy(seed))
+    return run_role(policy(seed))
+
+
+def test_a_failed_write_fails_the_role_naming_the_connection(emulator, run_role):
+    # The waiting pass writes a connection whose operation failed once more: both attempts fail here.
+    run = run_with_failed_operations(emulator, run_role, times=2)
     assert run.rc != 0
     failure = run.task("Fail if any write failed")
     assert failure["status"] == "failed"
@@ -215,11 +220,7 @@ def test_a_failed_write_fails_the_role_naming_the_connection(emulator, run_role)
 
 
 def test_an_operation_that_failed_once_is_written_again_while_waiting(emulator, run_role):
-    seed = small_seed()
-    emulator.seed(seed)
-    emulator.add_fault("operation_failed", kind="arm", method="PUT", path_contains="pe-3-1.0301", times=1,
-                       code="InternalServerError", message="Simulated storage outage")
-    run = run_role(policy(seed))
+    run = run_with_failed_operations(emulator, run_role, times=1)
     assert run.rc == 0, run.output
     assert connections(emulator)["pe-3-1.0301"]["status"] == "Approved"
     assert any("pe-3-1.0301" in account["approved"] for account in run.summary["accounts"])
