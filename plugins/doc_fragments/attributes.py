@@ -60,9 +60,22 @@ options: {}
 attributes:
   action_group:
     description: >-
-      Use C(group/privatelink.azure.cosmosdb) in C(module_defaults) to set defaults for this module,
-      for example the authentication options, once for all modules of the group.
+      Use C(group/privatelink.azure.all) (or C(group/privatelink.azure.cosmosdb)) in C(module_defaults) to set
+      defaults for this module, for example the authentication options, once for all modules of the group.
     support: full
     membership:
+      - privatelink.azure.all
       - privatelink.azure.cosmosdb
+"""
+
+    ACTIONGROUP_ALL = r"""
+options: {}
+attributes:
+  action_group:
+    description: >-
+      Use C(group/privatelink.azure.all) in C(module_defaults) to set defaults for this module,
+      for example the authentication options, once for all modules of the collection.
+    support: full
+    membership:
+      - privatelink.azure.all
 """

@@ -25,6 +25,7 @@ from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     TransportError,
     parse_error_body,
 )
+from ansible_collections.privatelink.azure.plugins.module_utils._progress import ProgressEvent, report
 from ansible_collections.privatelink.azure.plugins.module_utils._version import COLLECTION_VERSION
 
 # requests (with urllib3, charset_normalizer, http.client) takes ~100 ms to import, so it is only
@@ -39,6 +40,12 @@ USER_AGENT = f"privatelink.azure/{COLLECTION_VERSION}"
 RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 TERMINAL_SUCCESS = "succeeded"
 TERMINAL_FAILURE = frozenset(("failed", "canceled", "cancelled"))
+# provisioningState of a resource that is still being changed. When an operation URL answers with the
+# resource itself (Key Vault's kv-operation URL is the connection's own URL), any other state counts as
+# settled once the connection shows the status that was asked for: some services leave "Pending" there.
+ACTIVE_PROVISIONING = frozenset(("updating", "approving", "rejecting", "deleting", "creating", "accepted",
+                                 "provisioning", "inprogress", "running", "enqueued", "dequeued"))
+SETTLED_PROVISIONING = frozenset(("succeeded", "ready"))
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,15 @@ class LongRunningOperation:
     history: list[str] = field(default_factory=list)
     # Started by an earlier run: it has been running for a while, so the first poll goes out at once.
     resumed: bool = False
+    # The connection status the write asked for (an operation URL that answers with the resource);
+    # a DELETE's operation is over when its URL answers 404.
+    expect_status: str | None = None
+    deleting: bool = False
+    waited: float = 0.0
+
+    def summary(self) -> dict[str, t.Any]:
+        """What a module process (which cannot stream progress) says about the wait in its result."""
+        return {"operation_polls": self.polls, "operation_seconds": round(self.waited, 1)}
 
 
 def parse_retry_after(headers: t.Mapping[str, str], now: float | None = None) -> float | None:
@@ -233,6 +249,7 @@ class ArmClient:
         action: str,
         params: dict[str, str] | None = None,
         json_body: t.Any = None,
+        headers: t.Mapping[str, str] | None = None,
         ok_statuses: t.Collection[int] = (200, 201, 202, 204),
     ) -> ArmResponse:
         """Send one ARM request; retry what ARM says to retry; raise ArmError for other failures.
@@ -248,8 +265,10 @@ class ArmClient:
         waited = 0.0
         refreshed = False
         data = json.dumps(json_body).encode() if json_body is not None else None
+        extra = dict(headers or {})
         while True:
             headers = {
+                **extra,
                 "Authorization": f"Bearer {self._bearer()}",
                 "Accept": "application/json",
                 "x-ms-client-request-id": str(uuid.uuid4()),
@@ -283,10 +302,10 @@ class ArmClient:
                     return result
                 if result.status_code not in RETRY_STATUSES:
                     raise self._error(action, result)
-            # Retryable: a dropped connection, a timeout, 408/429/5xx.
-            delay = parse_retry_after(response.headers) if response is not None else None
-            if delay is None:
-                delay = min(self._retry.backoff_max, self._retry.backoff_first * (2 ** retries))
+            # Retryable: a dropped connection, a timeout, 408/429/5xx. Our own backoff is a floor under
+            # Retry-After: a "Retry-After: 0" (or garbage) must not turn retries into a burst.
+            hint = parse_retry_after(response.headers) if response is not None else None
+            delay = max(hint or 0.0, min(self._retry.backoff_max, self._retry.backoff_first * (2 ** retries)))
             if retries >= self._retry.max_retries or waited + delay > self._retry.max_total_wait:
                 if response is not None:
                     raise self._error(action, self._to_response(response), retried=retries)
@@ -330,6 +349,24 @@ class ArmClient:
         return result
 
     # -- long-running operations ------------------------------------------------------------
+    def operation_for(self, action: str, response: ArmResponse, *, expect_status: str | None = None,
+                      deleting: bool = False) -> LongRunningOperation | None:
+        """The operation to follow after a write, or None when the answer is already final.
+
+        Read from the response, not assumed per service: Azure-AsyncOperation wins over Location (ARM's
+        rule), on a 200/201 as well as a 202 (Key Vault answers 200 and keeps working); a 202 without
+        either header cannot be followed.
+        """
+        if not (response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")):
+            if response.status_code == 202:
+                raise ArmError(action, response.status_code, None, response.request_id, response.correlation_id,
+                               "202 Accepted without an Azure-AsyncOperation or Location header")
+            return None
+        operation = self.start_operation(action, response)
+        operation.expect_status = expect_status
+        operation.deleting = deleting
+        return operation
+
     def start_operation(self, action: str, accepted: ArmResponse) -> LongRunningOperation:
         """Where to follow a 202: Azure-AsyncOperation first, Location otherwise (ARM's rule)."""
         async_url = accepted.headers.get("Azure-AsyncOperation")
@@ -342,45 +379,77 @@ class ArmClient:
         return LongRunningOperation(action, accepted, url, uses_async_header=bool(async_url))
 
     def operation_from_url(self, action: str, url: str, uses_async_header: bool = True) -> LongRunningOperation:
-        """Resume following an operation known only by its URL (left by an earlier run)."""
+        """Resume following an operation known only by its URL (returned by an earlier ``wait: false`` task)."""
         self.url_for(url)
         return LongRunningOperation(action, ArmResponse(202, {}), url, uses_async_header, resumed=True)
 
     def wait(self, operation: LongRunningOperation, timeout: float) -> None:
-        """Poll until the operation ends; return on success, raise on Failed/Canceled or timeout."""
+        """Poll until the operation ends; return on success, raise on Failed/Canceled or timeout.
+
+        The poll schedule is a floor under Retry-After: whatever a service or a proxy sends (0, a past
+        date, garbage), an operation is polled about once a second at most.
+        """
         started = self._clock()
         deadline = started + timeout
-        delay = parse_retry_after(operation.accepted.headers)
+        hint = parse_retry_after(operation.accepted.headers)
         while True:
-            if delay is None:
-                delay = (0.0 if operation.resumed and not operation.polls
-                         else self._poll.delay(operation.polls, self._clock() - started))
+            elapsed = self._clock() - started
+            if operation.resumed and not operation.polls:
+                delay = 0.0
+            else:
+                delay = max(hint or 0.0, self._poll.delay(operation.polls, elapsed))
             remaining = deadline - self._clock()
             if remaining <= 0:
+                operation.waited = self._clock() - started
                 raise OperationTimeout(operation.action, timeout, operation.last_status, operation.url,
                                        operation.accepted.request_id, operation.accepted.correlation_id)
             self._sleep(min(delay, remaining))
             result = self.request("GET", operation.url, action=f"{operation.action}: polling the operation",
-                                  ok_statuses=(200, 201, 202, 204))
+                                  ok_statuses=(200, 201, 202, 204, 404) if operation.deleting
+                                  else (200, 201, 202, 204))
             operation.polls += 1
-            delay = parse_retry_after(result.headers)
-            if operation.uses_async_header:
-                status = result.body.get("status") if isinstance(result.body, dict) else None
-                if not isinstance(status, str):
-                    raise ArmError(f"{operation.action}: polling the operation", result.status_code, None,
-                                   result.request_id, result.correlation_id,
-                                   f"no operation status in the body: {_excerpt(result.text) or '(empty)'}")
-                operation.last_status = status
-                operation.history.append(status)
-                if status.lower() == TERMINAL_SUCCESS:
-                    return
-                if status.lower() in TERMINAL_FAILURE:
-                    raise OperationError(operation.action, status, parse_error_body(result.body),
-                                         operation.url, operation.accepted.request_id,
-                                         operation.accepted.correlation_id)
-            else:
-                # Location protocol: 202 while running, 200/201/204 once done (errors raised above).
-                operation.last_status = "InProgress" if result.status_code == 202 else "Succeeded"
-                operation.history.append(operation.last_status)
-                if result.status_code != 202:
-                    return
+            operation.waited = self._clock() - started
+            hint = parse_retry_after(result.headers)
+            state, status = self._poll_state(operation, result)
+            operation.last_status = status
+            operation.history.append(status)
+            report(ProgressEvent(operation.action, status, operation.waited, operation.polls, result.request_id))
+            if state == "succeeded":
+                return
+            if state == "failed":
+                raise OperationError(operation.action, status, parse_error_body(result.body),
+                                     operation.url, operation.accepted.request_id,
+                                     operation.accepted.correlation_id)
+
+    @staticmethod
+    def _poll_state(operation: LongRunningOperation, result: ArmResponse) -> tuple[str, str]:
+        """("running" | "succeeded" | "failed", the status to show) of one poll's answer."""
+        if result.status_code == 404:
+            return "succeeded", "Deleted"  # only asked for while deleting: the connection is gone
+        body = result.body if isinstance(result.body, dict) else None
+        if not operation.uses_async_header:
+            # Location protocol: 202 while running, 200/201/204 once done (errors raised by request()).
+            return ("running", "InProgress") if result.status_code == 202 else ("succeeded", "Succeeded")
+        status = body.get("status") if body else None
+        if isinstance(status, str):
+            if status.lower() == TERMINAL_SUCCESS:
+                return "succeeded", status
+            return ("failed" if status.lower() in TERMINAL_FAILURE else "running"), status
+        props = body.get("properties") if body else None
+        if isinstance(props, dict):
+            # The URL answers with the resource (Key Vault): its provisioningState is the operation's.
+            provisioning = str(props.get("provisioningState") or "")
+            state = (props.get("privateLinkServiceConnectionState") or {}).get("status")
+            if provisioning.lower() in TERMINAL_FAILURE:
+                return "failed", provisioning
+            if provisioning.lower() in SETTLED_PROVISIONING or (
+                    operation.expect_status and isinstance(state, str)
+                    and state.lower() == operation.expect_status.lower()
+                    and provisioning.lower() not in ACTIVE_PROVISIONING):
+                return "succeeded", provisioning or "Succeeded"
+            return "running", provisioning or "InProgress"
+        if result.status_code == 202 and body is None:
+            return "running", "InProgress"
+        raise ArmError(f"{operation.action}: polling the operation", result.status_code, None,
+                       result.request_id, result.correlation_id,
+                       f"no operation status in the body: {_excerpt(result.text) or '(empty)'}")

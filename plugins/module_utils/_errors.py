@@ -136,6 +136,11 @@ class ArmError(CollectionError):
     def code(self) -> str | None:
         return self.error.get("code") if self.error else None
 
+    def add_hint(self, hint: str) -> None:
+        """Say what to do about it, after the service's own words."""
+        self.msg = f"{self.msg}. {hint}"
+        self.args = (self.msg,)
+
     def fail_fields(self) -> dict[str, t.Any]:
         return {
             "error": self.error,
@@ -186,9 +191,11 @@ class OperationTimeout(CollectionError):
         self.last_status = last_status
         self.request_id = request_id
         self.correlation_id = correlation_id
+        # The operation URL is long and signed: it is in the result (operation_url), not in the message.
         super().__init__(
-            f"{action}: the operation did not finish within wait_timeout ({waited:.0f} s; last status "
-            f"{last_status or 'unknown'}). It may still complete; follow it at {operation_url}"
+            f"{action}: the operation did not finish within wait_timeout ({waited:.0f} s, last status "
+            f"{last_status or 'unknown'}); it may still complete. Run the task again with operation_url set to the "
+            "returned operation_url, or with a longer wait_timeout."
         )
 
     def fail_fields(self) -> dict[str, t.Any]:

@@ -21,20 +21,32 @@ from ansible_collections.privatelink.azure.plugins.module_utils._auth import (
     build_credential,
     resolve_auth,
 )
+from ansible_collections.privatelink.azure.plugins.module_utils._connections import (
+    ConnectionService as ResourceConnectionService,
+    validate_connection_name,
+)
 from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import ConnectionService
 from ansible_collections.privatelink.azure.plugins.module_utils._inflight import ConnectionLock
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     CollectionError,
     ValidationError,
 )
+from ansible_collections.privatelink.azure.plugins.module_utils._providers import (
+    parse_connection_id,
+    parse_resource_id,
+    provider_for,
+)
 
 __all__ = (
     "ACCOUNT_ARGUMENT_SPEC",
     "AUTH_MUTUALLY_EXCLUSIVE",  # re-exported for the modules' mutually_exclusive
     "REQUEST_ARGUMENT_SPEC",
+    "RESOURCE_ARGUMENT_SPEC",
     "WAIT_ARGUMENT_SPEC",
+    "arm_client",
     "argument_spec",
     "connection_service",
+    "resource_service",
     "execute",
     "fail_from_error",
     "failure",
@@ -57,13 +69,20 @@ CONNECT_TIMEOUT = 10
 WAIT_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 900},
+    "operation_url": {"type": "str"},
+}
+
+# The generic modules name the Private Link resource by its ARM ID.
+RESOURCE_ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
+    "resource_id": {"type": "str"},
+    "api_version": {"type": "str"},
 }
 
 
 def argument_spec(*parts: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
-    """The authentication and account options, plus the module's own."""
+    """The authentication and request options, plus the module's own."""
     spec: dict[str, dict[str, t.Any]] = {}
-    for part in (AUTH_ARGUMENT_SPEC, ACCOUNT_ARGUMENT_SPEC, REQUEST_ARGUMENT_SPEC, *parts):
+    for part in (AUTH_ARGUMENT_SPEC, REQUEST_ARGUMENT_SPEC, *parts):
         spec.update({name: dict(option) for name, option in part.items()})
     return spec
 
@@ -111,15 +130,10 @@ def _session() -> t.Any:
     return _arm.new_session()
 
 
-def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
-    """Resolve credentials and build the service; validates every input, sends nothing."""
+def arm_client(params: t.Mapping[str, t.Any]) -> tuple[_arm.ArmClient, t.Any]:
+    """The ARM client for the task's credentials, and the resolved settings; sends nothing."""
     settings = resolve_auth(dict(params))
-    if not settings.subscription_id:
-        raise ValidationError("subscription_id is required: set the option, the AZURE_SUBSCRIPTION_ID "
-                              "environment variable, or subscription_id in the credentials file profile")
-    service = ConnectionService(None, settings.subscription_id, params["resource_group"], params["account_name"],
-                                lock_factory=ConnectionLock)
-    service.client = _arm.ArmClient(
+    client = _arm.ArmClient(
         settings.arm_endpoint,
         _credential(settings),
         settings.scope,
@@ -127,12 +141,48 @@ def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
         session=_session(),
         timeout=request_timeouts(params.get("request_timeout", 60)),
     )
+    return client, settings
+
+
+def connection_service(params: t.Mapping[str, t.Any]) -> ConnectionService:
+    """The Cosmos DB account's service; validates every input, sends nothing."""
+    settings = resolve_auth(dict(params))
+    if not settings.subscription_id:
+        raise ValidationError("subscription_id is required: set the option, the AZURE_SUBSCRIPTION_ID "
+                              "environment variable, or subscription_id in the credentials file profile")
+    service = ConnectionService(None, settings.subscription_id, params["resource_group"], params["account_name"],
+                                lock_factory=ConnectionLock)
+    service.client = arm_client(params)[0]
     return service
+
+
+def resource_service(params: t.Mapping[str, t.Any]) -> ResourceConnectionService:
+    """The service of the resource named by ``resource_id`` or by the connection's ``id``; sends nothing.
+
+    An unknown resource type without ``api_version`` fails here, before any request.
+    """
+    if params.get("id"):
+        resource, _name = parse_connection_id(params["id"])
+    elif params.get("resource_id"):
+        resource = parse_resource_id(params["resource_id"])
+    else:
+        raise ValidationError("one of resource_id or id is required")
+    provider = provider_for(resource.resource_type, params.get("api_version"))
+    return ResourceConnectionService(arm_client(params)[0], resource, provider, lock_factory=ConnectionLock)
+
+
+def connection_name(params: t.Mapping[str, t.Any]) -> str | None:
+    """The connection the task names by ``id`` or ``name`` (None: it names a private endpoint instead)."""
+    if params.get("id"):
+        return validate_connection_name(parse_connection_id(params["id"])[1])
+    if params.get("name") is not None:
+        return validate_connection_name(params["name"])
+    return None
 
 
 def execute(definition: t.Any, params: t.Mapping[str, t.Any], *, check_mode: bool, diff: bool) -> dict[str, t.Any]:
     """Run a module's task (see _tasks) with validated options; raises CollectionError on failure."""
-    result = definition.task(params, check_mode)(connection_service(params))
+    result = definition.task(params, check_mode)(definition.service(params))
     if not diff:
         result.pop("diff", None)
     return result

@@ -14,21 +14,28 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import (
+from ansible_collections.privatelink.azure.plugins.module_utils._connections import (
     ConnectionService,
     filter_connections,
     validate_connection_name,
+    validate_description,
     validate_private_endpoint_id,
+    validate_status,
     validate_status_filter,
     validate_subscription_id,
 )
 from ansible_collections.privatelink.azure.plugins.module_utils._module import (
+    ACCOUNT_ARGUMENT_SPEC,
     AUTH_MUTUALLY_EXCLUSIVE,
+    RESOURCE_ARGUMENT_SPEC,
     WAIT_ARGUMENT_SPEC,
     argument_spec,
+    connection_name,
+    connection_service,
+    resource_service,
 )
 
-__all__ = ("CONNECTION", "CONNECTION_INFO", "ModuleDefinition")
+__all__ = ("CONNECTION", "CONNECTION_INFO", "ModuleDefinition", "RESOURCE_CONNECTION", "RESOURCE_CONNECTION_INFO")
 
 Work = t.Callable[[ConnectionService], "dict[str, t.Any]"]
 
@@ -38,56 +45,46 @@ class ModuleDefinition:
     name: str
     spec: dict[str, t.Any]  # keyword arguments of AnsibleModule
     task: t.Callable[[t.Mapping[str, t.Any], bool], Work]  # (params, check_mode) -> work
+    service: t.Callable[[t.Mapping[str, t.Any]], t.Any]  # params -> the service the work uses; sends nothing
 
 
 def _connection_task(params: t.Mapping[str, t.Any], check_mode: bool) -> Work:
+    # Every option is checked here, before the service sends its first request.
+    name = connection_name(params)
+    status = validate_status(params["status"]) if params["state"] == "present" else None
+    description = validate_description(params["description"])
+    endpoint = params["private_endpoint_id"]
+    if endpoint is not None:
+        validate_private_endpoint_id(endpoint)
+
     def work(service: ConnectionService) -> dict[str, t.Any]:
-        if params["private_endpoint_id"] is not None:
-            name = service.name_for_private_endpoint(params["private_endpoint_id"],
-                                                     required=params["state"] == "present")
-            if name is None:  # state=absent and no connection from this endpoint: already absent
+        target = name
+        if target is None:
+            target = service.name_for_private_endpoint(endpoint, required=params["state"] == "present")
+            if target is None:  # state=absent and no connection from this endpoint: already absent
                 return {"changed": False, "connection": {}, "diff": {"before": {}, "after": {}}}
-        else:
-            name = validate_connection_name(params["name"])
-        if params["state"] == "absent":
-            return service.remove(name, check_mode=check_mode, wait=params["wait"],
-                                  wait_timeout=params["wait_timeout"])
-        return service.ensure(name, params["status"], params["description"], check_mode=check_mode,
-                              wait=params["wait"], wait_timeout=params["wait_timeout"])
+        options = {"check_mode": check_mode, "wait": params["wait"], "wait_timeout": params["wait_timeout"],
+                   "operation_url": params["operation_url"]}
+        if status is None:
+            return service.remove(target, **options)
+        return service.ensure(target, status, description, **options)
 
     return work
 
 
-CONNECTION = ModuleDefinition(
-    name="privatelink.azure.cosmosdb_private_endpoint_connection",
-    spec={
-        "argument_spec": argument_spec(WAIT_ARGUMENT_SPEC, {
-            "name": {"type": "str"},
-            "private_endpoint_id": {"type": "str"},
-            "status": {"type": "str", "choices": ["Approved", "Rejected"]},
-            "description": {"type": "str"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        }),
-        "mutually_exclusive": [*AUTH_MUTUALLY_EXCLUSIVE, ("name", "private_endpoint_id")],
-        "required_one_of": [("name", "private_endpoint_id")],
-        "required_if": [("state", "present", ("status",))],
-        "supports_check_mode": True,
-    },
-    task=_connection_task,
-)
-
-
 def _info_task(params: t.Mapping[str, t.Any], check_mode: bool) -> Work:  # pylint: disable=unused-argument
+    statuses = validate_status_filter(params["status"])
+    endpoint = params["private_endpoint_id"]
+    if endpoint is not None:
+        validate_private_endpoint_id(endpoint)
+    endpoint_subscription = params["private_endpoint_subscription_id"]
+    if endpoint_subscription is not None:
+        validate_subscription_id(endpoint_subscription, "private_endpoint_subscription_id")
+    name = validate_connection_name(params["name"]) if params["name"] is not None else None
+
     def work(service: ConnectionService) -> dict[str, t.Any]:
-        statuses = validate_status_filter(params["status"])
-        endpoint = params["private_endpoint_id"]
-        if endpoint is not None:
-            validate_private_endpoint_id(endpoint)
-        endpoint_subscription = params["private_endpoint_subscription_id"]
-        if endpoint_subscription is not None:
-            validate_subscription_id(endpoint_subscription, "private_endpoint_subscription_id")
-        if params["name"] is not None:
-            found = service.get(validate_connection_name(params["name"]))
+        if name is not None:
+            found = service.get(name)
             connections = [found] if found else []
         else:
             connections = service.list()
@@ -98,18 +95,68 @@ def _info_task(params: t.Mapping[str, t.Any], check_mode: bool) -> Work:  # pyli
     return work
 
 
+# Status options take any case (the service's spelling comes back), so they are not 'choices'.
+_CONNECTION_OPTIONS: dict[str, dict[str, t.Any]] = {
+    "name": {"type": "str"},
+    "private_endpoint_id": {"type": "str"},
+    "status": {"type": "str"},
+    "description": {"type": "str"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+_INFO_OPTIONS: dict[str, dict[str, t.Any]] = {
+    "name": {"type": "str"},
+    "status": {"type": "list", "elements": "str"},
+    "private_endpoint_id": {"type": "str"},
+    "private_endpoint_subscription_id": {"type": "str"},
+}
+
+CONNECTION = ModuleDefinition(
+    name="privatelink.azure.cosmosdb_private_endpoint_connection",
+    spec={
+        "argument_spec": argument_spec(ACCOUNT_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, _CONNECTION_OPTIONS),
+        "mutually_exclusive": [*AUTH_MUTUALLY_EXCLUSIVE, ("name", "private_endpoint_id")],
+        "required_one_of": [("name", "private_endpoint_id")],
+        "required_if": [("state", "present", ("status",))],
+        "supports_check_mode": True,
+    },
+    task=_connection_task,
+    service=connection_service,
+)
+
 CONNECTION_INFO = ModuleDefinition(
     name="privatelink.azure.cosmosdb_private_endpoint_connection_info",
     spec={
-        "argument_spec": argument_spec({
-            "name": {"type": "str"},
-            # Not 'choices': the status compares case-insensitively, as the service's does.
-            "status": {"type": "list", "elements": "str"},
-            "private_endpoint_id": {"type": "str"},
-            "private_endpoint_subscription_id": {"type": "str"},
-        }),
+        "argument_spec": argument_spec(ACCOUNT_ARGUMENT_SPEC, _INFO_OPTIONS),
         "mutually_exclusive": AUTH_MUTUALLY_EXCLUSIVE,
         "supports_check_mode": True,
     },
     task=_info_task,
+    service=connection_service,
+)
+
+RESOURCE_CONNECTION = ModuleDefinition(
+    name="privatelink.azure.private_endpoint_connection",
+    spec={
+        "argument_spec": argument_spec(RESOURCE_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, _CONNECTION_OPTIONS,
+                                       {"id": {"type": "str"}}),
+        "mutually_exclusive": [*AUTH_MUTUALLY_EXCLUSIVE, ("name", "private_endpoint_id"), ("id", "resource_id"),
+                               ("id", "name"), ("id", "private_endpoint_id")],
+        "required_one_of": [("id", "resource_id"), ("id", "name", "private_endpoint_id")],
+        "required_if": [("state", "present", ("status",))],
+        "supports_check_mode": True,
+    },
+    task=_connection_task,
+    service=resource_service,
+)
+
+RESOURCE_CONNECTION_INFO = ModuleDefinition(
+    name="privatelink.azure.private_endpoint_connection_info",
+    spec={
+        "argument_spec": argument_spec({**RESOURCE_ARGUMENT_SPEC, "resource_id": {"type": "str", "required": True}},
+                                       _INFO_OPTIONS),
+        "mutually_exclusive": AUTH_MUTUALLY_EXCLUSIVE,
+        "supports_check_mode": True,
+    },
+    task=_info_task,
+    service=resource_service,
 )

@@ -26,60 +26,17 @@ author:
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
   - privatelink.azure.cosmosdb_account
+  - privatelink.azure.connection
   - privatelink.azure.attributes
   - privatelink.azure.attributes.actiongroup_cosmosdb
   - privatelink.azure.attributes.controller
-options:
-  name:
-    description:
-      - Name of the private endpoint connection, as listed on the account.
-      - It must not contain V(/), V(\\), V(?), V(#), V(%), V(..) or control characters.
-      - Exactly one of O(name) and O(private_endpoint_id) is required.
-    type: str
-  private_endpoint_id:
-    description:
-      - The ARM resource ID of the private endpoint whose connection to manage, instead of O(name).
-      - The module lists the account's connections and picks the one whose private endpoint has this ID,
-        compared case-insensitively as ARM does. It fails if several connections come from this endpoint.
-      - If none does, O(state=present) fails and O(state=absent) has nothing to do.
-    type: str
-    version_added: 0.1.0
-  status:
-    description:
-      - The connection status to set. Required with O(state=present).
-      - Compared with the current status case-insensitively.
-    type: str
-    choices: [Approved, Rejected]
-  description:
-    description:
-      - The message stored with the status (the owner of the private endpoint sees it).
-      - When omitted, the current description is kept, not cleared.
-    type: str
-  state:
-    description:
-      - V(present) sets O(status) and O(description); V(absent) deletes the connection.
-    type: str
-    choices: [present, absent]
-    default: present
-  wait:
-    description:
-      - Wait for the long-running operation to end. With V(false) the module returns once ARM accepted the
-        write, with RV(operation_url) to follow it; RV(connection) then shows the requested state.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - How many seconds to wait for the operation. When it runs out the task fails with the operation URL;
-        the operation may still complete.
-    type: int
-    default: 900
 attributes:
   check_mode:
     support: full
     description: Everything up to the write runs, so check mode predicts failures too.
   diff_mode:
     support: full
-    description: Shows C(status) and C(description) before and after.
+    description: Shows C(status) and C(description) before and after, headed by the connection's ID.
 notes:
   - Needs the C(Microsoft.DocumentDB/databaseAccounts/PrivateEndpointConnectionsApproval/action) permission on
     the account.
@@ -190,9 +147,22 @@ connection:
       type: str
       sample: Succeeded
 operation_url:
-  description: URL of the long-running operation, when O(wait=false) and a write was accepted.
-  returned: when a write was accepted and O(wait=false)
+  description:
+    - URL of the long-running operation. Pass it to O(operation_url) of a later task to follow it.
+  returned: when a write was accepted and O(wait=false), and when its operation failed or timed out
   type: str
+operation_polls:
+  description: How many times the module polled the operation (a module process cannot show progress).
+  returned: when the module waited for an operation
+  type: int
+  sample: 4
+  version_added: 0.2.0
+operation_seconds:
+  description: How long the module waited for the operation, in seconds.
+  returned: when the module waited for an operation
+  type: float
+  sample: 3.6
+  version_added: 0.2.0
 error:
   description: The ARM error (ErrorDetail), when the task failed because of an ARM answer.
   returned: failure

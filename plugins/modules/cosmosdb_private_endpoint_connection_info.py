@@ -22,34 +22,11 @@ author:
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
   - privatelink.azure.cosmosdb_account
+  - privatelink.azure.connection.info
   - privatelink.azure.attributes
   - privatelink.azure.attributes.info_module
   - privatelink.azure.attributes.actiongroup_cosmosdb
   - privatelink.azure.attributes.controller
-options:
-  name:
-    description:
-      - Return only this connection. RV(connections) is empty if the account has no connection of this name
-        (a missing account or resource group is an error).
-      - The filters below apply to it too.
-    type: str
-  status:
-    description:
-      - Return only connections in one of these statuses, each one of V(Pending), V(Approved), V(Rejected)
-        or V(Disconnected), compared case-insensitively.
-    type: list
-    elements: str
-  private_endpoint_id:
-    description:
-      - Return only the connections opened by this private endpoint (its ARM resource ID, compared
-        case-insensitively as ARM does).
-    type: str
-  private_endpoint_subscription_id:
-    description:
-      - Return only the connections whose private endpoint lives in this subscription (read from the
-        private endpoint's resource ID, compared case-insensitively).
-      - This is not O(subscription_id), which is the subscription of the Cosmos DB account.
-    type: str
 attributes:
   check_mode:
     support: full

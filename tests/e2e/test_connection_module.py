@@ -64,13 +64,19 @@ def test_approve_check_apply_rerun_verify(emulator, run_playbook, awx_env):
         "status": "Approved", "description": "Approved for billing", "actions_required": "None",
         "provisioning_state": "Succeeded",
     }
+    connection_id = result["connection"]["id"]
+    # The diff names the connection it is about (a loop's diffs print above their item line).
     assert result["diff"] == {"before": {"status": "Pending", "description": "Please approve"},
-                              "after": {"status": "Approved", "description": "Approved for billing"}}
+                              "after": {"status": "Approved", "description": "Approved for billing"},
+                              "before_header": connection_id, "after_header": connection_id}
+    assert f"--- before: {connection_id}" in apply.stdout, apply.stdout
     # GET, PUT, then polls of the operation, then one final GET.
     assert [r["method"] for r in arm_calls(emulator)] == ["GET", "PUT", "GET"]
     puts = arm_calls(emulator, "PUT")
-    assert puts[0]["body"] == {"properties": {"privateLinkServiceConnectionState": {
-        "status": "Approved", "description": "Approved for billing"}}}
+    # The connection as Azure sees it (deny policies read privateEndpoint.id), nothing read-only.
+    assert puts[0]["body"] == {"properties": {
+        "privateEndpoint": {"id": result["connection"]["private_endpoint_id"]}, "groupId": "Sql",
+        "privateLinkServiceConnectionState": {"status": "Approved", "description": "Approved for billing"}}}
     polls = emulator.requests("operation")
     assert polls and polls[-1]["status"] == 200
     assert stored(emulator) == {"status": "Approved", "description": "Approved for billing",

@@ -110,7 +110,7 @@ def test_check_mode_gives_the_same_answer(emulator, run_playbook, awx_env):
 
 
 @pytest.mark.parametrize("params,needle", [
-    ({"status": ["Waiting"]}, "status must list only Pending, Approved, Rejected, Disconnected"),
+    ({"status": ["Waiting"]}, "status must be one of Pending, Approved, Rejected, Disconnected"),
     ({"private_endpoint_id": "pe-pending"}, "private_endpoint_id must be the ARM resource ID of a private endpoint"),
     ({"private_endpoint_subscription_id": "team-a"}, "private_endpoint_subscription_id must be a subscription GUID"),
     ({"account_name": "Orders_DB"}, "account_name must be 3-50"),

@@ -98,7 +98,7 @@ def test_private_endpoint_id_refused(value):
 def test_status_filter_is_case_insensitive_and_returns_service_spelling():
     assert c.validate_status_filter(["pending", "APPROVED", "Disconnected"]) == ["Pending", "Approved", "Disconnected"]
     assert c.validate_status_filter(None) == []
-    with pytest.raises(ValidationError, match="status must list only"):
+    with pytest.raises(ValidationError, match="status must be one of Pending, Approved, Rejected, Disconnected"):
         c.validate_status_filter(["Pending", "Waiting"])
 
 
@@ -144,7 +144,7 @@ class ListingClient:
 
     def get_json(self, path, action, params=None):
         self.calls.append(path)
-        return SimpleNamespace(body=self.pages[len(self.calls) - 1])
+        return SimpleNamespace(body=self.pages[len(self.calls) - 1], request_id="req-1", correlation_id="corr-1")
 
 
 def arm(name, endpoint):
@@ -167,8 +167,12 @@ def test_name_for_private_endpoint_absent():
     svc = service([{"value": [arm("a1", pe(SUB_A, "pe-a1"))]}])
     assert svc.name_for_private_endpoint(pe(SUB_B, "pe-b1"), required=False) is None
     svc = service([{"value": [arm("a1", pe(SUB_A, "pe-a1"))]}])
-    with pytest.raises(c.ConnectionNotFound, match="No connection of Cosmos DB account 'orders-db'"):
+    with pytest.raises(c.ConnectionNotFound, match="No connection of Cosmos DB account 'orders-db'") as err:
         svc.name_for_private_endpoint(pe(SUB_B, "pe-b1"), required=True)
+    # The listing that had no match is the ARM answer support asks about.
+    fields = err.value.fail_fields()
+    assert fields["error"]["code"] == "PrivateEndpointConnectionNotFound"
+    assert fields["request_id"] == "req-1" and fields["correlation_id"] == "corr-1"
 
 
 def test_name_for_private_endpoint_validates_before_any_request():

@@ -15,6 +15,8 @@ from ansible_collections.privatelink.azure.plugins.module_utils._cosmosdb import
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import ArmError, parse_error_body
 
 SUB = "11111111-2222-3333-4444-555555555555"
+CONNECTION_ID = (f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/acct"
+                 "/privateEndpointConnections/pe")
 
 
 def resource(status="Pending", description="please", name="pe"):
@@ -42,9 +44,12 @@ class FakeClient:
             raise ArmError(action, 404, parse_error_body({"code": "NotFound", "message": "gone"}))
         return ArmResponse(200, CaseInsensitiveDict(), body)
 
-    def request(self, method, path, *, action, params=None, json_body=None, ok_statuses=()):
+    def request(self, method, path, *, action, params=None, json_body=None, headers=None, ok_statuses=()):
         self.calls.append((method, path, json_body))
         return self.write
+
+    def operation_for(self, action, response, expect_status=None, deleting=False):
+        return self.start_operation(action, response) if response.status_code == 202 else None
 
     def start_operation(self, action, accepted):
         return LongRunningOperation(action, accepted, "https://arm/op", True)
@@ -68,8 +73,10 @@ def test_202_is_followed_then_the_resource_is_read_once_more():
                         write=ArmResponse(202, CaseInsensitiveDict(), {"status": "Enqueued"}))
     result = service(client).ensure("pe", "Approved", "ok", check_mode=False, wait=True, wait_timeout=42)
     assert [c[0] for c in client.calls] == ["GET", "PUT", "GET"]
-    assert client.calls[1][2] == {"properties": {"privateLinkServiceConnectionState": {
-        "status": "Approved", "description": "ok"}}}
+    # The connection as Azure sees it: its private endpoint and group, and the new state; nothing read-only.
+    assert client.calls[1][2] == {"properties": {
+        "privateEndpoint": {"id": "/pe/id"}, "groupId": "Sql",
+        "privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
     assert client.waited == [("https://arm/op", 42)]
     assert result["connection"]["status"] == "Approved" and result["changed"] is True
 
@@ -101,7 +108,8 @@ def test_check_mode_predicts_without_writing():
     result = service(client).ensure("pe", "Approved", "ok", check_mode=True, wait=True, wait_timeout=10)
     assert result["changed"] is True and [c[0] for c in client.calls] == ["GET"]
     assert result["diff"] == {"before": {"status": "Pending", "description": "please"},
-                              "after": {"status": "Approved", "description": "ok"}}
+                              "after": {"status": "Approved", "description": "ok"},
+                              "before_header": CONNECTION_ID, "after_header": CONNECTION_ID}
 
 
 @pytest.mark.parametrize("check_mode", [True, False])
@@ -133,5 +141,6 @@ def test_delete_follows_the_operation():
     client = FakeClient([resource()], write=ArmResponse(202, CaseInsensitiveDict(), {"status": "Enqueued"}))
     result = service(client).remove("pe", check_mode=False, wait=True, wait_timeout=5)
     assert [c[0] for c in client.calls] == ["GET", "DELETE"] and client.waited == [("https://arm/op", 5)]
-    assert result == {"changed": True, "connection": {},
-                      "diff": {"before": {"status": "Pending", "description": "please"}, "after": {}}}
+    assert result == {"changed": True, "connection": {}, "operation_polls": 0, "operation_seconds": 0.0,
+                      "diff": {"before": {"status": "Pending", "description": "please"}, "after": {},
+                               "before_header": CONNECTION_ID, "after_header": CONNECTION_ID}}
