@@ -38,6 +38,7 @@ __all__ = (
     "summarize",
     "diff",
     "render_markdown",
+    "summary_lines",
 )
 
 ACTIONS = ("approve", "reject", "delete", "leave")
@@ -624,3 +625,16 @@ def render_markdown(decisions: t.Iterable[DecisionLike], summary: t.Mapping[str,
             for fields in mine])
         lines.append("")
     return "\n".join(lines)
+
+
+def summary_lines(summary: t.Mapping[str, t.Any], check_mode: bool = False) -> list[str]:
+    """A short human summary: the total, one line per outcome, one line per resource type (its non-zero counts)."""
+    by_outcome = summary.get("by_outcome") or {}
+    note = " (check mode: predicted, nothing written)" if check_mode else ""
+    lines = [f"{summary.get('total', 0)} connections, {summary.get('writes', 0)} "
+             f"{'to write' if check_mode else 'written'}, {summary.get('failed', 0)} failed{note}"]
+    lines += [f"{outcome}: {by_outcome.get(outcome, 0)}" for outcome in OUTCOMES]
+    for resource_type, counts in (summary.get("by_resource_type") or {}).items():
+        parts = [f"{counts[outcome]} {outcome}" for outcome in OUTCOMES if counts.get(outcome)]
+        lines.append(f"{resource_type}: {', '.join(parts) or 'none'}")
+    return lines
