@@ -592,6 +592,10 @@ def _error_text(error: t.Any) -> str | None:
     return ": ".join(str(part) for part in (code, message) if part) or None
 
 
+def _connections(count: t.Any) -> str:
+    return f"{count} connection" if count == 1 else f"{count} connections"
+
+
 def render_markdown(decisions: t.Iterable[DecisionLike], summary: t.Mapping[str, t.Any] | None = None,
                     title: str = "Private endpoint connection policy", check_mode: bool = False) -> str:
     """A readable report: the counts, then one table per outcome (failures with their error and request id)."""
@@ -603,7 +607,7 @@ def render_markdown(decisions: t.Iterable[DecisionLike], summary: t.Mapping[str,
     by_outcome = summary.get("by_outcome") or {}
     lines += _table(["Outcome", "Connections"], [(_HEADINGS.get(o, o), by_outcome.get(o, 0)) for o in OUTCOMES])
     written = "to write" if check_mode else "written"
-    lines += ["", f"{summary.get('total', len(rows))} connections, {summary.get('writes', 0)} {written}, "
+    lines += ["", f"{_connections(summary.get('total', len(rows)))}, {summary.get('writes', 0)} {written}, "
                   f"{summary.get('failed', 0)} failed.", ""]
     by_type = summary.get("by_resource_type") or {}
     if by_type:
@@ -631,7 +635,7 @@ def summary_lines(summary: t.Mapping[str, t.Any], check_mode: bool = False) -> l
     """A short human summary: the total, one line per outcome, one line per resource type (its non-zero counts)."""
     by_outcome = summary.get("by_outcome") or {}
     note = " (check mode: predicted, nothing written)" if check_mode else ""
-    lines = [f"{summary.get('total', 0)} connections, {summary.get('writes', 0)} "
+    lines = [f"{_connections(summary.get('total', 0))}, {summary.get('writes', 0)} "
              f"{'to write' if check_mode else 'written'}, {summary.get('failed', 0)} failed{note}"]
     lines += [f"{outcome}: {by_outcome.get(outcome, 0)}" for outcome in OUTCOMES]
     for resource_type, counts in (summary.get("by_resource_type") or {}).items():
