@@ -160,14 +160,14 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return " ".join(text.split())[:limit]
 
 
-def new_session() -> t.Any:
-    """A keep-alive requests session for ARM."""
+def new_session(pool_maxsize: int = 4) -> t.Any:
+    """A keep-alive requests session for ARM (``pool_maxsize`` connections kept for concurrent requests)."""
     import requests  # pylint: disable=import-outside-toplevel
     from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
 
     session = requests.Session()
     # Retries are ours (they must honour Retry-After and a time budget), not urllib3's.
-    session.mount("https://", HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=4))
+    session.mount("https://", HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=pool_maxsize))
     return session
 
 
@@ -203,6 +203,12 @@ class ArmClient:
         self._sent_tokens: set[str] = set()
         self.correlation_id = str(uuid.uuid4())
         self.calls = 0
+        # Each poll reports progress (module_utils/_progress.py); a caller that follows many operations
+        # at once (the policy module) turns this off and reports its own totals instead.
+        self.report_progress = True
+        # Called with (method, url, status, response headers) of every answer: the policy module reads
+        # ARM's remaining-request counts from it to slow down before it is throttled.
+        self.on_response: t.Callable[[str, str, int, t.Mapping[str, str]], None] | None = None
         if session is None:
             session = new_session()
         agent = session.headers.get("User-Agent", "")
@@ -293,6 +299,8 @@ class ArmClient:
                 failure = exc
             if response is not None:
                 result = self._to_response(response)
+                if self.on_response is not None:
+                    self.on_response(method, url, result.status_code, result.headers)
                 if result.status_code == 401 and not refreshed:
                     # An expired or revoked token: get a fresh one once, then let ARM decide.
                     refreshed = True
@@ -413,7 +421,8 @@ class ArmClient:
             state, status = self._poll_state(operation, result)
             operation.last_status = status
             operation.history.append(status)
-            report(ProgressEvent(operation.action, status, operation.waited, operation.polls, result.request_id))
+            if self.report_progress:
+                report(ProgressEvent(operation.action, status, operation.waited, operation.polls, result.request_id))
             if state == "succeeded":
                 return
             if state == "failed":

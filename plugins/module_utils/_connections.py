@@ -65,14 +65,15 @@ class AmbiguousConnection(CollectionError):
 
 
 class ChangedElsewhere(CollectionError):
-    """The service refused the write because the connection changed since we read it (412)."""
+    """The connection changed since it was read: a 412 to a conditional write, or a re-read that no
+    longer shows what the caller planned from. Nothing was written."""
 
-    def __init__(self, msg: str, cause: ArmError) -> None:
+    def __init__(self, msg: str, cause: ArmError | None = None) -> None:
         super().__init__(msg)
         self.cause = cause
 
     def fail_fields(self) -> dict[str, t.Any]:
-        return self.cause.fail_fields()
+        return self.cause.fail_fields() if self.cause else {}
 
 
 class WriteNotApplied(CollectionError):
@@ -433,15 +434,31 @@ class ConnectionService:
             self.client.wait(operation, wait_timeout)
 
     def ensure(self, name: str, status: str, description: str | None, *, check_mode: bool, wait: bool,
-               wait_timeout: float, operation_url: str | None = None) -> dict[str, t.Any]:
-        """Make the connection's state what was asked, writing only when it differs."""
+               wait_timeout: float, operation_url: str | None = None,
+               expect: tuple[str | None, str | None] | None = None) -> dict[str, t.Any]:
+        """Make the connection's state what was asked, writing only when it differs.
+
+        ``expect`` (status, description) is compare-before-write for a caller that decided from an
+        earlier read: if the connection no longer shows it, or a conditional write meets a 412,
+        ``ChangedElsewhere`` is raised and nothing is written.
+        """
         status = validate_status(status)
         description = validate_description(description)
         with self._writer(name, check_mode, wait_timeout):
             if operation_url and not check_mode:
                 self.resume(operation_url, name, wait_timeout)
             return self._ensure(name, status, description, check_mode=check_mode, wait=wait,
-                                wait_timeout=wait_timeout)
+                                wait_timeout=wait_timeout, expect=expect)
+
+    def _check_expected(self, name: str, current: t.Mapping[str, t.Any] | None,
+                        expect: tuple[str | None, str | None] | None) -> None:
+        if expect is None:
+            return
+        status, description = expect
+        if current is None or (current.get("status") or "").lower() != (status or "").lower() \
+                or (current.get("description") or "") != (description or ""):
+            now = "gone" if current is None else f"{current.get('status')} ({current.get('description') or 'no description'})"
+            raise ChangedElsewhere(f"Connection {name!r} changed since it was read: it is now {now}; not written")
 
     def _missing(self, name: str, lookup: ArmError | None) -> ConnectionNotFound:
         return ConnectionNotFound(
@@ -449,11 +466,14 @@ class ConnectionService:
             f"endpoint's owner; list them with {self._info_module} to find the right name.", lookup)
 
     def _ensure(self, name: str, status: str, description: str | None, *, check_mode: bool, wait: bool,
-                wait_timeout: float, retried: bool = False) -> dict[str, t.Any]:
+                wait_timeout: float, retried: bool = False,
+                expect: tuple[str | None, str | None] | None = None) -> dict[str, t.Any]:
         raw, missing = self._read(name)
-        if raw is None:
+        if raw is None and expect is None:
             raise self._missing(name, missing)
-        current = self._normalize(raw)
+        current = None if raw is None else self._normalize(raw)
+        self._check_expected(name, current, expect)
+        assert raw is not None and current is not None
         header = self.connection_id(name)
         if not needs_update(current, status, description):
             return {"changed": False, "connection": current, "diff": diff(current, current, header)}
@@ -470,6 +490,9 @@ class ConnectionService:
                                            params=self._params, json_body=body, headers=headers,
                                            ok_statuses=(200, 201, 202))
         except ArmError as err:
+            if err.status_code == 412 and expect is not None:
+                raise ChangedElsewhere(f"{action}: the connection changed since it was read (412 Precondition "
+                                       "Failed); not written", err) from None
             if err.status_code == 412 and not retried:
                 # Someone else changed it since our GET: read again and decide once more.
                 return self._ensure(name, status, description, check_mode=check_mode, wait=wait,
@@ -506,16 +529,22 @@ class ConnectionService:
         return result
 
     def remove(self, name: str, *, check_mode: bool, wait: bool, wait_timeout: float,
-               operation_url: str | None = None) -> dict[str, t.Any]:
-        """Delete the connection if it exists; an absent connection is already what was asked."""
+               operation_url: str | None = None,
+               expect: tuple[str | None, str | None] | None = None) -> dict[str, t.Any]:
+        """Delete the connection if it exists; an absent connection is already what was asked.
+
+        ``expect`` as for ``ensure``: a connection that changed (or went) since it was read is not deleted.
+        """
         with self._writer(name, check_mode, wait_timeout):
             if operation_url and not check_mode:
                 self.resume(operation_url, name, wait_timeout)
-            return self._remove(name, check_mode=check_mode, wait=wait, wait_timeout=wait_timeout)
+            return self._remove(name, check_mode=check_mode, wait=wait, wait_timeout=wait_timeout, expect=expect)
 
-    def _remove(self, name: str, *, check_mode: bool, wait: bool, wait_timeout: float) -> dict[str, t.Any]:
+    def _remove(self, name: str, *, check_mode: bool, wait: bool, wait_timeout: float,
+                expect: tuple[str | None, str | None] | None = None) -> dict[str, t.Any]:
         header = self.connection_id(name)
         current = self.get(name)
+        self._check_expected(name, current, expect)
         if current is None:
             return {"changed": False, "connection": {}, "diff": diff(None, None, header)}
         result: dict[str, t.Any] = {"changed": True, "connection": {}, "diff": diff(current, None, header)}

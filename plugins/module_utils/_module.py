@@ -46,6 +46,7 @@ __all__ = (
     "arm_client",
     "argument_spec",
     "connection_service",
+    "policy_client",
     "resource_service",
     "execute",
     "fail_from_error",
@@ -169,6 +170,15 @@ def resource_service(params: t.Mapping[str, t.Any]) -> ResourceConnectionService
         raise ValidationError("one of resource_id or id is required")
     provider = provider_for(resource.resource_type, params.get("api_version"))
     return ResourceConnectionService(arm_client(params)[0], resource, provider, lock_factory=ConnectionLock)
+
+
+def policy_client(params: t.Mapping[str, t.Any]) -> _arm.ArmClient:
+    """A client of its own for the policy module: its session keeps a connection per concurrent write."""
+    settings = resolve_auth(dict(params))
+    workers = max(4, min(64, int(params.get("max_concurrent_writes") or 8) * 4))
+    return _arm.ArmClient(settings.arm_endpoint, _credential(settings), settings.scope,
+                          credential_source=settings.source, session=_arm.new_session(pool_maxsize=workers),
+                          timeout=request_timeouts(params.get("request_timeout", 60)))
 
 
 def connection_name(params: t.Mapping[str, t.Any]) -> str | None:

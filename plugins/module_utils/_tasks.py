@@ -24,6 +24,9 @@ from ansible_collections.privatelink.azure.plugins.module_utils._connections imp
     validate_status_filter,
     validate_subscription_id,
 )
+from ansible_collections.privatelink.azure.plugins.module_utils import _policy
+from ansible_collections.privatelink.azure.plugins.module_utils._errors import CollectionError, ValidationError
+from ansible_collections.privatelink.azure.plugins.module_utils._providers import known_types
 from ansible_collections.privatelink.azure.plugins.module_utils._module import (
     ACCOUNT_ARGUMENT_SPEC,
     AUTH_MUTUALLY_EXCLUSIVE,
@@ -32,10 +35,12 @@ from ansible_collections.privatelink.azure.plugins.module_utils._module import (
     argument_spec,
     connection_name,
     connection_service,
+    policy_client,
     resource_service,
 )
 
-__all__ = ("CONNECTION", "CONNECTION_INFO", "ModuleDefinition", "RESOURCE_CONNECTION", "RESOURCE_CONNECTION_INFO")
+__all__ = ("CONNECTION", "CONNECTION_INFO", "ModuleDefinition", "POLICY", "RESOURCE_CONNECTION",
+           "RESOURCE_CONNECTION_INFO")
 
 Work = t.Callable[[ConnectionService], "dict[str, t.Any]"]
 
@@ -159,4 +164,74 @@ RESOURCE_CONNECTION_INFO = ModuleDefinition(
     },
     task=_info_task,
     service=resource_service,
+)
+
+
+class PolicyFailed(CollectionError):
+    """Some writes of the policy failed; the result still carries every decision and the summary."""
+
+    def __init__(self, msg: str, result: dict[str, t.Any]) -> None:
+        super().__init__(msg)
+        self.result = result
+
+    def fail_fields(self) -> dict[str, t.Any]:
+        return self.result
+
+
+MAX_CONCURRENT_WRITES = 64
+
+
+def _policy_task(params: t.Mapping[str, t.Any], check_mode: bool) -> t.Callable[[t.Any], dict[str, t.Any]]:
+    types = known_types()
+    scope = _policy.validate_scope(params["scope"], types)
+    rules = _policy.validate_rules(params["rules"], types)
+    concurrency = params["max_concurrent_writes"]
+    if not 1 <= concurrency <= MAX_CONCURRENT_WRITES:
+        raise ValidationError(f"max_concurrent_writes must be between 1 and {MAX_CONCURRENT_WRITES}, got {concurrency}")
+
+    def work(client: t.Any) -> dict[str, t.Any]:
+        # Only the policy module needs threads and discovery: the other modules do not import them.
+        from ansible_collections.privatelink.azure.plugins.module_utils._estate import (  # pylint: disable=import-outside-toplevel
+            Estate,
+        )
+
+        estate = Estate(client, scope, rules, discovery=params["discovery"], max_concurrent_writes=concurrency,
+                        wait_timeout=params["wait_timeout"])
+        decisions = estate.plan(estate.discover())
+        if not check_mode:
+            decisions = estate.apply(decisions)
+        estate.stats.throttled = estate.pacer.throttled
+        written = [decision for decision in decisions if decision.outcome in _policy.WRITE_OUTCOMES]
+        result = {
+            "changed": bool(written),
+            "decisions": [decision.as_result() for decision in decisions],
+            "summary": _policy.summarize(decisions),
+            "stats": estate.stats.as_result(),
+            "diff": [_policy.diff(decision) for decision in written],
+        }
+        failed = result["summary"]["failed"]
+        if failed and params["fail_on_error"]:
+            raise PolicyFailed(f"{failed} of {len(decisions)} connections failed; see decisions (outcome failed) "
+                               "for each error and request id", result)
+        return result
+
+    return work
+
+
+POLICY = ModuleDefinition(
+    name="privatelink.azure.private_endpoint_connection_policy",
+    spec={
+        "argument_spec": argument_spec({
+            "scope": {"type": "dict", "required": True},
+            "rules": {"type": "list", "elements": "dict", "default": []},
+            "discovery": {"type": "str", "choices": ["resource_graph", "arm"], "default": "resource_graph"},
+            "max_concurrent_writes": {"type": "int", "default": 8},
+            "wait_timeout": {"type": "int", "default": 900},
+            "fail_on_error": {"type": "bool", "default": True},
+        }),
+        "mutually_exclusive": AUTH_MUTUALLY_EXCLUSIVE,
+        "supports_check_mode": True,
+    },
+    task=_policy_task,
+    service=policy_client,
 )
