@@ -115,10 +115,10 @@ def test_no_secret_or_token_reaches_the_job_artifacts(job, emulator):
     for path in every_artifact(job.private_data_dir):
         text = path.read_text(errors="replace")
         if path.name == "command":
-            # ansible-runner's own record of how it started ansible-playbook (mode 0600): its
-            # ``env`` is the environment the job was handed, AZURE_SECRET included, the input
-            # rather than anything the collection wrote. AWX deletes the private data directory
-            # after the job. Everything else in the file is checked.
+            # ansible-runner's own record of how it started ansible-playbook (mode 0600), written
+            # whatever suppress_env_files says: its ``env`` is the environment the job was handed,
+            # AZURE_SECRET included, the job's input rather than anything the collection wrote.
+            # Everything else in the file is checked.
             record = json.loads(text)
             assert oct(path.stat().st_mode & 0o777) == "0o600"
             text = json.dumps({key: value for key, value in record.items() if key != "env"})
