@@ -9,6 +9,10 @@
 # (tools/requirements-tools.txt, defined in quality.mk).
 .PHONY: test-awx test-awx-runner test-galaxy-importer test-navigator
 
+# The tools venv installs requirements.txt too (ansible-navigator runs the modules with it); quality.mk's
+# TOOLS_VENV is not defined yet when this file is read, hence the literal path.
+$(CURDIR)/.build/venv-tools/.installed: requirements.txt
+
 test-awx: test-awx-runner test-galaxy-importer test-navigator
 
 test-awx-runner: venv collection

@@ -67,8 +67,6 @@ def test_other_connections_do_not_wait(locks):
             pass
 
 
-
-
 def test_the_lock_directory_is_created_private_and_the_lock_file_stays_empty(locks):
     with _inflight.ConnectionLock(CONN_ID, timeout=1, directory=locks) as lock:
         lock.record("https://management.azure.com/operations/1")  # the old hand-off: now writes nothing
