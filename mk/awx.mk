@@ -16,12 +16,12 @@ $(CURDIR)/.build/venv-tools/.installed: requirements.txt
 test-awx: test-awx-runner test-galaxy-importer test-navigator
 
 test-awx-runner: venv collection
-	$(BIN)/python -m pytest -q tests/awx/test_runner.py
+	$(BIN)/python -m pytest -q tests/awx/test_awx_runner.py
 
 test-galaxy-importer: venv tools-venv
 	tools/test-galaxy-importer.sh
 
 test-navigator: venv tools-venv collection
-	$(BIN)/python -m pytest -q tests/awx/test_navigator.py
+	$(BIN)/python -m pytest -q tests/awx/test_ansible_navigator.py
 
 TEST_TARGETS += test-awx-runner test-galaxy-importer test-navigator
