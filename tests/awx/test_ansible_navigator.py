@@ -54,6 +54,7 @@ def navigator(tmp_path, emulator):
         "TMPDIR": str(tmp_path),
         "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
         "ANSIBLE_NOCOLOR": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ in the working tree's plugins
         **awx_environment(emulator),
     }
 
@@ -66,6 +67,14 @@ def navigator(tmp_path, emulator):
     return run
 
 
+def untracked_files() -> str:
+    """Untracked and ignored paths of the working tree, less the build and venv folders."""
+    listing = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    return "\n".join(line for line in listing.splitlines()
+                     if not line[3:].startswith((".build/", ".venv/", ".pytest_cache/", ".hypothesis/")))
+
+
 def recap(output: str) -> dict[str, int]:
     match = re.search(r"^localhost\s*:\s*(.*)$", output.split("PLAY RECAP")[-1], re.MULTILINE)
     assert match, output
@@ -74,6 +83,7 @@ def recap(output: str) -> dict[str, int]:
 
 def test_the_example_playbook_runs_under_ansible_navigator(navigator, emulator):
     examples_before = sorted(EXAMPLES.iterdir())
+    repository_before = untracked_files()
     first = navigator()
     assert first.returncode == 0, first.stdout + first.stderr
     assert recap(first.stdout) == {"ok": 2, "changed": 1, "unreachable": 0, "failed": 0, "skipped": 0,
@@ -87,5 +97,6 @@ def test_the_example_playbook_runs_under_ansible_navigator(navigator, emulator):
     assert [r["method"] for r in emulator.requests("arm")].count("PUT") == 1
     # --pae false: no playbook artifact next to the example; the log went to the scratch directory.
     assert sorted(EXAMPLES.iterdir()) == examples_before
+    assert untracked_files() == repository_before, "the run wrote into the repository"
     for text in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert not any(secret in text for secret in (*SECRETS, *emulator.issued_tokens()))

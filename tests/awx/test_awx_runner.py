@@ -48,6 +48,7 @@ def job(tmp_path, emulator, monkeypatch):
         # ansible.cfg of the machine, and the modules' lock directory (~/.ansible/tmp) inside it.
         "HOME": str(tmp_path / "home"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ in the working tree's plugins
     }))
 
     def run(ident: str, **extravars: str) -> ansible_runner.Runner:
