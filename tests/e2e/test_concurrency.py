@@ -89,7 +89,7 @@ def assert_the_waiting_run_read_after_the_write(emulator, name: str) -> None:
 def test_two_playbook_processes_with_forks(world, tmp_path, awx_env):
     """Two ansible-playbook processes at once, each with forks over two hosts: the same connection
     in both, and one different connection in each."""
-    env = {**awx_env, "TMPDIR": str(tmp_path)}  # one controller: both processes share the lock folder
+    env = {**awx_env, "HOME": str(tmp_path)}  # one controller: both processes share ~/.ansible/tmp's locks
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(play, tmp_path / "first", {"h1": SAME, "h2": OTHER}, env)
         second = pool.submit(play, tmp_path / "second", {"h3": SAME, "h4": THIRD}, env)
@@ -104,7 +104,7 @@ def test_two_playbook_processes_with_forks(world, tmp_path, awx_env):
 def test_forks_over_host_aliases(world, tmp_path, awx_env):
     """One play, forks over four hosts: three approve the same connection, one another."""
     results = play(tmp_path / "forks", {"a1": SAME, "a2": SAME, "a3": SAME, "b1": OTHER},
-                   {**awx_env, "TMPDIR": str(tmp_path)})
+                   {**awx_env, "HOME": str(tmp_path)})
     assert_one_writer(world, results, SAME, runs=3)
     assert_the_waiting_run_read_after_the_write(world, SAME)
     assert len(puts(world, OTHER)) == 1 and changed_flags(results, OTHER) == [True]
