@@ -65,13 +65,13 @@ EXAMPLES = r"""
 - name: Approve a storage account's pending connection, known by its private endpoint
   privatelink.azure.private_endpoint_connection:
     resource_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/ordersdata
-    private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing
+    private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-bill/providers/Microsoft.Network/privateEndpoints/pe-bill
     status: Approved
     description: Approved for the billing team (CHG-1234)
 
 - name: Reject a key vault connection by the ID the portal shows
   privatelink.azure.private_endpoint_connection:
-    id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-platform/privateEndpointConnections/pe-unknown
+    id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-plat/privateEndpointConnections/pe-x
     status: rejected
     description: Not an approved consumer
 
@@ -86,7 +86,7 @@ EXAMPLES = r"""
     - name: Approve without waiting
       privatelink.azure.private_endpoint_connection:
         resource_id: "{{ item }}"
-        private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing
+        private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-bill/providers/Microsoft.Network/privateEndpoints/pe-bill
         status: Approved
         wait: false
       loop:
@@ -97,7 +97,7 @@ EXAMPLES = r"""
     - name: Wait for each (nothing is written a second time)
       privatelink.azure.private_endpoint_connection:
         resource_id: "{{ item.item }}"
-        private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing
+        private_endpoint_id: /subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/rg-bill/providers/Microsoft.Network/privateEndpoints/pe-bill
         status: Approved
         operation_url: "{{ item.operation_url | default(omit) }}"
       loop: "{{ started.results }}"

@@ -100,8 +100,6 @@ def test_a_failed_job_carries_the_arm_error_in_its_event(job):
     assert res["status_code"] == 404 and res["error"]["code"] and "no-such-db" in res["msg"]
 
 
-@pytest.mark.xfail(strict=True, reason="ConnectionService._ensure raises ConnectionNotFound without the 404's "
-                                       "ArmError (lookup), so the result has no error, status_code or request_id")
 def test_approving_a_missing_connection_fails_with_the_arm_fields(job):
     res = failed_result(job("no-connection", connection_name="pe-missing.9999"))
     assert "'pe-missing.9999' does not exist" in res["msg"]
