@@ -42,7 +42,7 @@ class PlaybookRun:
 
 def ansible_playbook(workdir: Path, plays: list[dict[str, t.Any]], env: dict[str, str], *,
                      hosts: dict[str, dict[str, t.Any]] | None = None, check: bool = False, diff: bool = False,
-                     verbosity: int = 0, forks: int = 5, timeout: int = 600) -> PlaybookRun:
+                     verbosity: int = 0, forks: int = 5, timeout: int = 600, limit: str | None = None) -> PlaybookRun:
     """Run ``plays`` over ``hosts`` (default: localhost), all with the local connection and this
     Python, in an environment made only of ``env`` and what ansible-playbook itself needs."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -77,6 +77,8 @@ def ansible_playbook(workdir: Path, plays: list[dict[str, t.Any]], env: dict[str
         cmd.append("--diff")
     if verbosity:
         cmd.append("-" + "v" * verbosity)
+    if limit:
+        cmd += ["--limit", limit]
     started = time.monotonic()
     proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
     seconds = time.monotonic() - started
