@@ -61,6 +61,18 @@ def test_scope_with_resources_only_and_omitted_keys_as_none():
     assert scope.resources == (ACCOUNT,) and scope.subscriptions == ()
 
 
+def test_scope_resource_relative_to_the_modules_subscription():
+    relative = ACCOUNT.split(HOME, 1)[1]
+    assert relative.startswith("/resourceGroups/")
+    scope = p.validate_scope({"resources": [relative, ACCOUNT.replace(HOME, ALLOWED)]}, KNOWN, HOME.upper())
+    assert scope.resources == (ACCOUNT, ACCOUNT.replace(HOME, ALLOWED))
+    with pytest.raises(ValidationError, match=r"^scope.resources\[0\]: '/resourceGroups/rg-data/.*' names no "
+                                              "subscription and subscription_id is not set"):
+        p.validate_scope({"resources": [relative]}, KNOWN)
+    with pytest.raises(ValidationError, match=r"^scope.resources\[1\]: .* is listed twice"):
+        p.validate_scope({"resources": [relative, ACCOUNT.upper()]}, KNOWN, HOME)
+
+
 @pytest.mark.parametrize("scope, path", [
     ({}, "scope: give at least one of subscriptions or resources"),
     ({"resource_groups": ["rg"]}, "scope: give at least one"),
