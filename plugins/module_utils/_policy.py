@@ -565,7 +565,8 @@ def markdown_cell(value: t.Any) -> str:
 
 
 def _table(header: t.Sequence[str], rows: t.Iterable[t.Sequence[t.Any]]) -> list[str]:
-    lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |",
+             "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows]
     return lines
 

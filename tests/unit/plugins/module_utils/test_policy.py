@@ -221,8 +221,8 @@ def test_all_matchers_must_hold():
             "group_ids": ["sql"], "resource_types": [COSMOS], "resource_tags": {"env": "prod"}}
     matching = conn(tags={"env": "prod"})
     assert outcome(matching, rule) == ("approved", "rule 1")
-    for spoiler in [{"private_endpoint_id": endpoint(subscription=FOREIGN)}, {"private_endpoint_id": endpoint(group="x")},
-                    {"private_endpoint_id": endpoint(name="x")}, {"name": "x"}, {"description": "deny"},
+    for spoiler in [{"private_endpoint_id": endpoint(subscription=FOREIGN)},
+                    {"private_endpoint_id": endpoint(group="x")}, {"private_endpoint_id": endpoint(name="x")}, {"name": "x"}, {"description": "deny"},
                     {"group_ids": ["blob"]}, {"resource_type": STORAGE}, {"resource_tags": {"env": "dev"}},
                     {"status": "Approved"}]:
         assert outcome({**matching, **spoiler}, rule) == ("left", None), spoiler
@@ -272,7 +272,8 @@ def test_delete_predicts_no_state():
 def test_approve_of_approved_with_same_description_is_left_with_its_rule():
     rule = {"name": "keep", "action": "approve", "statuses": ["approved"], "description": "ok"}
     decision = p.decide(conn(status="approved", description="ok"), rules(rule))
-    assert (decision.outcome, decision.rule, decision.action, decision.needs_write) == ("left", "keep", "approve", False)
+    assert (decision.outcome, decision.rule, decision.action, decision.needs_write) == (
+        "left", "keep", "approve", False)
     assert decision.status_after == "approved"
 
 
@@ -374,7 +375,8 @@ def test_failed_and_changed_elsewhere_keep_the_connection_as_it_was():
 # -- summary and diff ----------------------------------------------------------------------------------
 def test_summarize_counts():
     ruleset = rules({"action": "approve", "endpoint_subscriptions": [ALLOWED]},
-                    {"action": "delete", "statuses": ["Disconnected"]}, {"action": "reject", "resource_types": [STORAGE]})
+                    {"action": "delete", "statuses": ["Disconnected"]},
+                    {"action": "reject", "resource_types": [STORAGE]})
     connections = [conn("a"), conn("b"), conn("c", status="Disconnected"), conn("d", status="Approved"),
                    conn("e", private_endpoint_id=endpoint(FOREIGN), resource_type=STORAGE,
                         resource_id=ACCOUNT.replace(COSMOS, STORAGE))]
