@@ -192,7 +192,7 @@ def _template(value: t.Any, path: str) -> str:
     try:
         parsed = list(string.Formatter().parse(value))
     except ValueError as err:
-        raise ValidationError(f"{path}: not a valid template ({err}); write '{{{{' and '}}}}' for literal braces")
+        raise ValidationError(f"{path}: not a valid template ({err}); write '{{{{' and '}}}}' for literal braces") from err
     for _literal, field, spec, _conversion in parsed:
         if field is None:
             continue
@@ -204,7 +204,7 @@ def _template(value: t.Any, path: str) -> str:
     try:  # a format spec that a string refuses ({rule:d}) fails now, not at the first match
         value.format(**{name: "x" for name in TEMPLATE_FIELDS})
     except (ValueError, TypeError) as err:
-        raise ValidationError(f"{path}: not a valid template ({err})")
+        raise ValidationError(f"{path}: not a valid template ({err})") from err
     return value
 
 
@@ -300,7 +300,7 @@ def _matcher(key: str, value: t.Any, path: str, known_types: t.Collection[str]) 
         try:
             return re.compile(value)
         except re.error as err:
-            raise ValidationError(f"{path}: not a valid regular expression ({err}): {_describe(value)}")
+            raise ValidationError(f"{path}: not a valid regular expression ({err}): {_describe(value)}") from err
     if key == "resource_tags":
         if not isinstance(value, dict):
             raise ValidationError(f"{path}: must be a dictionary of tag name to value, got {_describe(value)}")
@@ -566,7 +566,7 @@ def markdown_cell(value: t.Any) -> str:
 
 def _table(header: t.Sequence[str], rows: t.Iterable[t.Sequence[t.Any]]) -> list[str]:
     lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |",
-             "|" + "|".join(" --- " for _ in header) + "|"]
+             "|" + "|".join([" --- "] * len(header)) + "|"]
     lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows]
     return lines
 

@@ -448,8 +448,8 @@ def test_render_markdown_escapes_pipes_newlines_and_markup():
 
 
 def test_render_markdown_of_results_and_of_decisions_is_the_same():
-    decisions = p.plan([conn("a"), conn("b", status="Disconnected")], rules({"action": "delete",
-                                                                           "statuses": ["Disconnected"]}))
+    decisions = p.plan([conn("a"), conn("b", status="Disconnected")],
+                       rules({"action": "delete", "statuses": ["Disconnected"]}))
     assert p.render_markdown(decisions) == p.render_markdown([d.as_result() for d in decisions])
     assert "Disconnected → (deleted)" in p.render_markdown(decisions)
 
