@@ -489,3 +489,12 @@ def test_plan_writes_only_what_the_deciding_rule_allows(connections, raw_rules):
         first = next((r.name for r in ruleset if r.matches(source)), None)
         assert decision.rule == first
     assert p.summarize(decisions)["writes"] == sum(d.needs_write for d in decisions)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_a_markdown_cell_never_breaks_its_row(value):
+    cell = p.markdown_cell(value)
+    assert "\n" not in cell and "\r" not in cell
+    assert all(cell[index - 1] == "\\" for index, char in enumerate(cell) if char == "|"), cell
+    assert _cells(f"| {cell} | x |") == [cell.strip(), "x"]
