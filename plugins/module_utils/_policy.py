@@ -141,7 +141,12 @@ class Scope:
     resources: tuple[str, ...] = ()
 
 
-def _resource_id(value: str, path: str, known_types: t.Iterable[str]) -> str:
+def _resource_id(value: str, path: str, known_types: t.Iterable[str], default_subscription: str | None) -> str:
+    if value[:16].lower() == "/resourcegroups/":
+        # Relative to the module's subscription_id, as the Cosmos DB role's accounts without subscription_id.
+        if not default_subscription:
+            raise ValidationError(f"{path}: {value!r} names no subscription and subscription_id is not set")
+        value = f"/subscriptions/{default_subscription}{value}"
     match = _RESOURCE_ID.fullmatch(value)
     if not match:
         raise ValidationError(
@@ -155,8 +160,12 @@ def _resource_id(value: str, path: str, known_types: t.Iterable[str]) -> str:
            f"{match['name']}"
 
 
-def validate_scope(scope: t.Any, known_types: t.Collection[str]) -> Scope:
-    """The ``scope`` option, checked before any request; raises ``ValidationError`` naming the entry."""
+def validate_scope(scope: t.Any, known_types: t.Collection[str], default_subscription: str | None = None) -> Scope:
+    """The ``scope`` option, checked before any request; raises ``ValidationError`` naming the entry.
+
+    A resource ID may start at ``/resourceGroups/``: it is then in ``default_subscription`` (the module's
+    ``subscription_id``).
+    """
     raw = _known_keys(scope, "scope", SCOPE_KEYS)
     lists = {key: _string_list(raw.get(key, []), f"scope.{key}") for key in SCOPE_KEYS}
     if not lists["subscriptions"] and not lists["resources"]:
@@ -171,7 +180,7 @@ def validate_scope(scope: t.Any, known_types: t.Collection[str]) -> Scope:
         resource_groups=_unique(lists["resource_groups"], "scope.resource_groups"),
         resource_types=_unique([_known_type(value, f"scope.resource_types[{index}]", known_types)
                                 for index, value in enumerate(lists["resource_types"])], "scope.resource_types"),
-        resources=_unique([_resource_id(value, f"scope.resources[{index}]", known_types)
+        resources=_unique([_resource_id(value, f"scope.resources[{index}]", known_types, default_subscription)
                            for index, value in enumerate(lists["resources"])], "scope.resources"),
     )
 
@@ -183,7 +192,7 @@ def _template(value: t.Any, path: str) -> str:
     try:
         parsed = list(string.Formatter().parse(value))
     except ValueError as err:
-        raise ValidationError(f"{path}: not a valid template ({err}); write '{{{{' and '}}}}' for literal braces")
+        raise ValidationError(f"{path}: not a valid template ({err}); write '{{{{' and '}}}}' for literal braces") from err
     for _literal, field, spec, _conversion in parsed:
         if field is None:
             continue
@@ -195,7 +204,7 @@ def _template(value: t.Any, path: str) -> str:
     try:  # a format spec that a string refuses ({rule:d}) fails now, not at the first match
         value.format(**{name: "x" for name in TEMPLATE_FIELDS})
     except (ValueError, TypeError) as err:
-        raise ValidationError(f"{path}: not a valid template ({err})")
+        raise ValidationError(f"{path}: not a valid template ({err})") from err
     return value
 
 
@@ -291,7 +300,7 @@ def _matcher(key: str, value: t.Any, path: str, known_types: t.Collection[str]) 
         try:
             return re.compile(value)
         except re.error as err:
-            raise ValidationError(f"{path}: not a valid regular expression ({err}): {_describe(value)}")
+            raise ValidationError(f"{path}: not a valid regular expression ({err}): {_describe(value)}") from err
     if key == "resource_tags":
         if not isinstance(value, dict):
             raise ValidationError(f"{path}: must be a dictionary of tag name to value, got {_describe(value)}")
@@ -556,7 +565,8 @@ def markdown_cell(value: t.Any) -> str:
 
 
 def _table(header: t.Sequence[str], rows: t.Iterable[t.Sequence[t.Any]]) -> list[str]:
-    lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |",
+             "|" + "|".join([" --- "] * len(header)) + "|"]
     lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows]
     return lines
 

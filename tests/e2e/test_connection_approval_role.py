@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.privatelink.azure.plugins.module_utils import _policy
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import ValidationError
 
@@ -49,18 +49,23 @@ def main():
     module = AnsibleModule(argument_spec={
         "scope": {"type": "dict", "required": True}, "rules": {"type": "list", "elements": "dict", "required": True},
         "discovery": {"type": "str", "choices": ["resource_graph", "arm"], "default": "resource_graph"},
-        "max_concurrent_writes": {"type": "int", "default": 8}}, supports_check_mode=True)
+        "max_concurrent_writes": {"type": "int", "default": 8},
+        "subscription_id": {"type": "str", "fallback": (env_fallback, ["AZURE_SUBSCRIPTION_ID"])}},
+        supports_check_mode=True)
     with open(os.environ["POLICY_STUB_CALLS"], "a", encoding="utf-8") as calls:
         calls.write(json.dumps({**module.params, "check_mode": module.check_mode}) + "\\n")
     try:
-        _policy.validate_scope(module.params["scope"], KNOWN)
+        scope = _policy.validate_scope(module.params["scope"], KNOWN, module.params["subscription_id"])
         rules = _policy.validate_rules(module.params["rules"], KNOWN)
     except ValidationError as err:
         module.fail_json(msg=err.msg)
     with open(os.environ["POLICY_STUB_CONNECTIONS"], encoding="utf-8") as source:
-        decisions = _policy.plan(json.load(source), rules, refusal)
+        in_scope = {resource.lower() for resource in scope.resources}
+        connections = [c for c in json.load(source) if not in_scope or c["resource_id"].lower() in in_scope]
+    decisions = _policy.plan(connections, rules, refusal)
     if not module.check_mode:  # a write to a connection named fail-* fails at ARM
-        decisions = [d.failed({"code": "Conflict", "message": "Another operation is in progress"}, "req-" + d.connection_name)
+        busy = {"code": "Conflict", "message": "Another operation is in progress"}
+        decisions = [d.failed(busy, "req-" + d.connection_name)
                      if d.needs_write and d.connection_name.startswith("fail-") else d for d in decisions]
     summary = _policy.summarize(decisions)
     result = {"changed": summary["writes"] > 0, "decisions": [d.as_result() for d in decisions], "summary": summary}
@@ -74,8 +79,8 @@ if __name__ == "__main__":
 '''
 
 
-def conn(name: str, subscription: str, status: str = "Pending") -> dict:
-    return {"id": f"{ACCOUNT}/privateEndpointConnections/{name}", "name": name, "resource_id": ACCOUNT,
+def conn(name: str, subscription: str, status: str = "Pending", account: str = ACCOUNT) -> dict:
+    return {"id": f"{account}/privateEndpointConnections/{name}", "name": name, "resource_id": account,
             "resource_type": COSMOS, "resource_tags": {"env": "prod"}, "status": status, "description": None,
             "private_endpoint_id": f"/subscriptions/{subscription}/resourceGroups/rg-app/providers/"
                                    f"Microsoft.Network/privateEndpoints/{name}", "group_ids": ["Sql"], "etag": None}
@@ -114,12 +119,14 @@ class RoleRun:
 
 @pytest.fixture(name="run_role")
 def role_runner(tmp_path: Path, collections: Path):
-    def run(role_vars: dict, *, check: bool = False, connections: list[dict] | None = None) -> RoleRun:
+    def run(role_vars: dict, *, check: bool = False, connections: list[dict] | None = None,
+            role: str = ROLE) -> RoleRun:
         source = tmp_path / "connections.json"
         source.write_text(json.dumps(CONNECTIONS if connections is None else connections))
         calls = tmp_path / f"calls-{len(list(tmp_path.glob('calls-*')))}.jsonl"
-        play = {"hosts": "localhost", "gather_facts": False, "roles": [{"role": ROLE, "vars": role_vars}]}
+        play = {"hosts": "localhost", "gather_facts": False, "roles": [{"role": role, "vars": role_vars}]}
         env = {"ANSIBLE_COLLECTIONS_PATH": str(collections), "POLICY_STUB_CONNECTIONS": str(source),
+               "AZURE_SUBSCRIPTION_ID": HOME,
                "POLICY_STUB_CALLS": str(calls), "ANSIBLE_SHOW_CUSTOM_STATS": "1"}
         return RoleRun(ansible_playbook(tmp_path, [play], env, check=check), calls)
     return run
@@ -210,3 +217,81 @@ def test_role_argument_spec_refuses_an_unknown_action(run_role):
     run = run_role(base_vars(connection_approval_rules=[{"action": "allow"}]))
     assert run.rc != 0 and run.calls == []
     assert "allow" in run.output and "connection_approval_rules" in run.output
+
+
+# -- the Cosmos DB approval role, on top of the policy module ---------------------------------------------
+COSMOS_ROLE = "privatelink.azure.cosmosdb_connection_approval"
+OTHER = "99999999-8888-7777-6666-555555555555"
+EVENTS = f"/subscriptions/{OTHER}/resourceGroups/rg-analytics/providers/{COSMOS}/events-db"
+ACCOUNTS = [{"resource_group": "rg-data", "account_name": "orders-db"},
+            {"subscription_id": OTHER, "resource_group": "rg-analytics", "account_name": "events-db"}]
+COSMOS_CONNECTIONS = [
+    conn("pe-ours", ALLOWED), conn("pe-stranger", FOREIGN), conn("pe-old", ALLOWED, "Approved"),
+    conn("pe-events", ALLOWED.upper(), account=EVENTS), conn("fail-events", ALLOWED, account=EVENTS),
+    conn("pe-elsewhere", ALLOWED, account=EVENTS.replace("events-db", "not-listed")),
+]
+
+
+def cosmos_vars(**extra) -> dict:
+    return {"cosmosdb_connection_approval_accounts": ACCOUNTS,
+            "cosmosdb_connection_approval_allowed_subscriptions": [ALLOWED],
+            "cosmosdb_connection_approval_description": "Approved {CHG-1} by the bootstrap", **extra}
+
+
+def test_cosmos_role_maps_its_variables_to_scope_and_rules(run_role):
+    run = run_role(cosmos_vars(cosmosdb_connection_approval_reject_others=True), role=COSMOS_ROLE,
+                   connections=[c for c in COSMOS_CONNECTIONS if not c["name"].startswith("fail-")])
+    assert run.rc == 0, run.output
+    (call,) = run.calls
+    assert call["scope"] == {"resources": [f"/resourceGroups/rg-data/providers/{COSMOS}/orders-db", EVENTS]}
+    assert call["rules"] == [
+        {"name": "allowed subscriptions", "action": "approve", "endpoint_subscriptions": [ALLOWED],
+         "description": "Approved {{CHG-1}} by the bootstrap"},
+        {"name": "other subscriptions", "action": "reject",
+         "description": "Rejected by privatelink.azure.cosmosdb_connection_approval: the private endpoint's "
+                        "subscription is not allowed"}]
+    assert call["discovery"] == "arm"
+    apply = run.task("Approve, reject or leave")["result"]
+    written = {d["connection_name"]: d["description_after"] for d in apply["decisions"] if d["outcome"] == "approved"}
+    assert written == {"pe-ours": "Approved {CHG-1} by the bootstrap", "pe-events": "Approved {CHG-1} by the bootstrap"}
+    result = run.task("Gather the outcome")["result"]["ansible_facts"]["cosmosdb_connection_approval_result"]
+    assert (result["approved"], result["rejected"], result["left"], result["failures"]) == (2, 1, 0, [])
+    assert result["accounts"] == [
+        {"account": "rg-data/orders-db", "subscription_id": None, "approved": ["pe-ours"], "rejected": ["pe-stranger"],
+         "left": [], "changed_elsewhere": [], "failed": []},
+        {"account": f"{OTHER}/rg-analytics/events-db", "subscription_id": OTHER, "approved": ["pe-events"],
+         "rejected": [], "left": [], "changed_elsewhere": [], "failed": []}]
+    assert "rg-data/orders-db: approved 1 (pe-ours), rejected 1 (pe-stranger), left pending 0" in run.output
+
+
+def test_cosmos_role_leaves_others_pending_by_default(run_role):
+    run = run_role(cosmos_vars(), role=COSMOS_ROLE, connections=COSMOS_CONNECTIONS[:3])
+    assert run.rc == 0, run.output
+    assert [rule["action"] for rule in run.calls[0]["rules"]] == ["approve"]
+    result = run.task("Gather the outcome")["result"]["ansible_facts"]["cosmosdb_connection_approval_result"]
+    assert (result["approved"], result["rejected"], result["left"]) == (1, 0, 1)
+    assert result["accounts"][0]["left"] == ["pe-stranger"]
+
+
+def test_cosmos_role_fails_after_the_summary_naming_the_connection(run_role):
+    run = run_role(cosmos_vars(), role=COSMOS_ROLE, connections=COSMOS_CONNECTIONS)
+    assert run.rc != 0
+    assert "FAILED fail-events" in run.output  # in the summary, printed before the failure
+    message = run.task("Fail if any write failed")["result"]["msg"]
+    assert message.startswith("1 of the connection writes failed.")
+    assert (f"{OTHER}/rg-analytics/events-db/fail-events (approve, private endpoint /subscriptions/{ALLOWED}/"
+            "resourceGroups/rg-app/providers/Microsoft.Network/privateEndpoints/fail-events): Conflict: Another "
+            "operation is in progress (request id req-fail-events).") in " ".join(message.split())
+
+
+def test_cosmos_role_check_mode(run_role):
+    run = run_role(cosmos_vars(), role=COSMOS_ROLE, connections=COSMOS_CONNECTIONS, check=True)
+    assert run.rc == 0, run.output
+    assert run.calls[0]["check_mode"] is True
+    assert "Check mode, nothing written. 3 would be approved" in run.output
+
+
+def test_cosmos_role_checks_its_input_before_the_module(run_role):
+    run = run_role(cosmos_vars(cosmosdb_connection_approval_allowed_subscriptions=["team-a"]), role=COSMOS_ROLE)
+    assert run.rc != 0 and run.calls == []
+    assert "not GUIDs: team-a" in run.output

@@ -61,6 +61,18 @@ def test_scope_with_resources_only_and_omitted_keys_as_none():
     assert scope.resources == (ACCOUNT,) and scope.subscriptions == ()
 
 
+def test_scope_resource_relative_to_the_modules_subscription():
+    relative = ACCOUNT.split(HOME, 1)[1]
+    assert relative.startswith("/resourceGroups/")
+    scope = p.validate_scope({"resources": [relative, ACCOUNT.replace(HOME, ALLOWED)]}, KNOWN, HOME.upper())
+    assert scope.resources == (ACCOUNT, ACCOUNT.replace(HOME, ALLOWED))
+    with pytest.raises(ValidationError, match=r"^scope.resources\[0\]: '/resourceGroups/rg-data/.*' names no "
+                                              "subscription and subscription_id is not set"):
+        p.validate_scope({"resources": [relative]}, KNOWN)
+    with pytest.raises(ValidationError, match=r"^scope.resources\[1\]: .* is listed twice"):
+        p.validate_scope({"resources": [relative, ACCOUNT.upper()]}, KNOWN, HOME)
+
+
 @pytest.mark.parametrize("scope, path", [
     ({}, "scope: give at least one of subscriptions or resources"),
     ({"resource_groups": ["rg"]}, "scope: give at least one"),
@@ -209,8 +221,8 @@ def test_all_matchers_must_hold():
             "group_ids": ["sql"], "resource_types": [COSMOS], "resource_tags": {"env": "prod"}}
     matching = conn(tags={"env": "prod"})
     assert outcome(matching, rule) == ("approved", "rule 1")
-    for spoiler in [{"private_endpoint_id": endpoint(subscription=FOREIGN)}, {"private_endpoint_id": endpoint(group="x")},
-                    {"private_endpoint_id": endpoint(name="x")}, {"name": "x"}, {"description": "deny"},
+    for spoiler in [{"private_endpoint_id": endpoint(subscription=FOREIGN)},
+                    {"private_endpoint_id": endpoint(group="x")}, {"private_endpoint_id": endpoint(name="x")}, {"name": "x"}, {"description": "deny"},
                     {"group_ids": ["blob"]}, {"resource_type": STORAGE}, {"resource_tags": {"env": "dev"}},
                     {"status": "Approved"}]:
         assert outcome({**matching, **spoiler}, rule) == ("left", None), spoiler
@@ -260,7 +272,8 @@ def test_delete_predicts_no_state():
 def test_approve_of_approved_with_same_description_is_left_with_its_rule():
     rule = {"name": "keep", "action": "approve", "statuses": ["approved"], "description": "ok"}
     decision = p.decide(conn(status="approved", description="ok"), rules(rule))
-    assert (decision.outcome, decision.rule, decision.action, decision.needs_write) == ("left", "keep", "approve", False)
+    assert (decision.outcome, decision.rule, decision.action, decision.needs_write) == (
+        "left", "keep", "approve", False)
     assert decision.status_after == "approved"
 
 
@@ -362,7 +375,8 @@ def test_failed_and_changed_elsewhere_keep_the_connection_as_it_was():
 # -- summary and diff ----------------------------------------------------------------------------------
 def test_summarize_counts():
     ruleset = rules({"action": "approve", "endpoint_subscriptions": [ALLOWED]},
-                    {"action": "delete", "statuses": ["Disconnected"]}, {"action": "reject", "resource_types": [STORAGE]})
+                    {"action": "delete", "statuses": ["Disconnected"]},
+                    {"action": "reject", "resource_types": [STORAGE]})
     connections = [conn("a"), conn("b"), conn("c", status="Disconnected"), conn("d", status="Approved"),
                    conn("e", private_endpoint_id=endpoint(FOREIGN), resource_type=STORAGE,
                         resource_id=ACCOUNT.replace(COSMOS, STORAGE))]
@@ -434,8 +448,8 @@ def test_render_markdown_escapes_pipes_newlines_and_markup():
 
 
 def test_render_markdown_of_results_and_of_decisions_is_the_same():
-    decisions = p.plan([conn("a"), conn("b", status="Disconnected")], rules({"action": "delete",
-                                                                           "statuses": ["Disconnected"]}))
+    decisions = p.plan([conn("a"), conn("b", status="Disconnected")],
+                       rules({"action": "delete", "statuses": ["Disconnected"]}))
     assert p.render_markdown(decisions) == p.render_markdown([d.as_result() for d in decisions])
     assert "Disconnected → (deleted)" in p.render_markdown(decisions)
 
@@ -475,3 +489,12 @@ def test_plan_writes_only_what_the_deciding_rule_allows(connections, raw_rules):
         first = next((r.name for r in ruleset if r.matches(source)), None)
         assert decision.rule == first
     assert p.summarize(decisions)["writes"] == sum(d.needs_write for d in decisions)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_a_markdown_cell_never_breaks_its_row(value):
+    cell = p.markdown_cell(value)
+    assert "\n" not in cell and "\r" not in cell
+    assert all(cell[index - 1] == "\\" for index, char in enumerate(cell) if char == "|"), cell
+    assert _cells(f"| {cell} | x |") == [cell.strip(), "x"]
