@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # mk/*.mk files add their own targets and append to these lists.
 TEST_TARGETS := test-emulator test-unit test-e2e
 
-.PHONY: all venv collection demo test test-emulator test-unit test-e2e clean
+.PHONY: all venv collection env demo test test-emulator test-unit test-e2e clean
 all: test
 
 venv: $(VENV)/.installed
@@ -28,6 +28,12 @@ collection: $(COLLECTION_LINK)
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
+
+# Use the collection from this clone in your own shell: eval "$$(make -s env)", then ansible-doc,
+# ansible-playbook and the emulator's armemu command find it (README, "Working from a clone").
+env: venv collection
+	@echo 'export ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_DIR)"'
+	@echo 'export PATH="$(BIN):$$PATH"'
 
 demo: venv collection
 	$(BIN)/python tools/demo.py

@@ -25,6 +25,7 @@ from ansible_collections.privatelink.azure.plugins.module_utils._connections imp
     validate_subscription_id,
 )
 from ansible_collections.privatelink.azure.plugins.module_utils import _policy
+from ansible_collections.privatelink.azure.plugins.module_utils._auth import resolve_auth
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import CollectionError, ValidationError
 from ansible_collections.privatelink.azure.plugins.module_utils._providers import known_types
 from ansible_collections.privatelink.azure.plugins.module_utils._module import (
@@ -183,7 +184,9 @@ MAX_CONCURRENT_WRITES = 64
 
 def _policy_task(params: t.Mapping[str, t.Any], check_mode: bool) -> t.Callable[[t.Any], dict[str, t.Any]]:
     types = known_types()
-    scope = _policy.validate_scope(params["scope"], types)
+    # A resource ID may start at /resourceGroups/: it is in the task's subscription (option, environment
+    # or credentials file), as for the Cosmos DB modules.
+    scope = _policy.validate_scope(params["scope"], types, resolve_auth(dict(params)).subscription_id)
     rules = _policy.validate_rules(params["rules"], types)
     concurrency = params["max_concurrent_writes"]
     if not 1 <= concurrency <= MAX_CONCURRENT_WRITES:
