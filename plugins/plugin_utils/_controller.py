@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import os
 import typing as t
 
@@ -128,6 +129,39 @@ class ProgressLines:
         self._emit(_redact.redact_text(line))
 
 
+class _LogToDisplay(logging.Handler):
+    """Library log records (azure-identity's ``get_token failed: ...``), redacted, at -vvvv."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # pylint: disable=broad-exception-caught
+            text = str(record.msg)
+        display.vvvv(_redact.redact_text(f"{record.name}: {text}"))
+
+
+@contextlib.contextmanager
+def library_logs_to_display(names: t.Iterable[str] = ("azure", "msal")) -> t.Iterator[None]:
+    """For the time of a task, send the libraries' log records through Display instead of stderr.
+
+    A module process's stderr is not shown, but here Python's last-resort handler would write
+    azure-identity's warnings (which quote the token endpoint's answer, however much of the request
+    it echoes) straight to ansible-playbook's stderr.
+    """
+    handler = _LogToDisplay(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, propagate in zip(loggers, saved):
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+
+
 def _validation_notes(validation: t.Any) -> dict[str, t.Any]:
     """The warnings and deprecations of argument validation, as a module process returns them.
 
@@ -170,7 +204,7 @@ def run_task(definition: t.Any, args: t.Mapping[str, t.Any], *, check_mode: bool
         result = {"failed": True, "msg": msg}
     else:
         try:
-            with _progress.listening(ProgressLines(display.verbosity, display.display)):
+            with library_logs_to_display(), _progress.listening(ProgressLines(display.verbosity, display.display)):
                 result = execute(definition, params, check_mode=check_mode, diff=diff)
         except CollectionError as err:
             result = {"failed": True, **failure(err)}
