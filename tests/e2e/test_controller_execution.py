@@ -129,3 +129,17 @@ def test_async_runs_as_a_module_process(tmp_path, emulator):
     assert "running as a module process (async)" in playbook.stdout
     stored = emulator.connection(SUBSCRIPTION, RESOURCE_GROUP, ACCOUNT, "pe-pending.0001")
     assert stored["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+
+
+def test_validation_warnings_are_the_same_on_both_paths(tmp_path, emulator):
+    """An option given by its name and its alias: AnsibleModule warns, and so does the controller runner."""
+    shown = {}
+    for mode in MODES:
+        both = task(INFO, authority_host=emulator.base_url, adfs_authority_url=emulator.base_url)
+        playbook = run(tmp_path, emulator, [both], mode)
+        assert playbook.rc == 0, playbook.output
+        shown[mode] = ([line for line in playbook.output.splitlines() if "WARNING" in line],
+                       playbook.results[0]["result"].get("warnings"))
+    assert shown["controller"] == shown["module-process"]
+    assert shown["controller"] == (["[WARNING]: Both option authority_host and its alias adfs_authority_url are set."],
+                                   ["Both option authority_host and its alias adfs_authority_url are set."])
