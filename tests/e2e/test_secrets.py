@@ -199,3 +199,22 @@ def test_library_warnings_do_not_reach_stderr(verbose_run):
     proc, results, secrets, records = verbose_run
     assert "errantly sent data directly to stderr" not in proc.stderr, proc.stderr[-2000:]
     assert "get_token failed" not in proc.stderr
+
+
+@pytest.mark.parametrize("mode", ["controller", "module-process"])
+def test_an_echoing_managed_identity_endpoint_leaks_nothing(tmp_path, emulator, mode):
+    """The App Service identity endpoint (or a proxy) quoting the identity header it was sent."""
+    emulator.add_fault("token_echo", kind="msi", times=None)
+    env = {"AZURE_SUBSCRIPTION_ID": awx_environment(emulator)["AZURE_SUBSCRIPTION_ID"],
+           "AZURE_ARM_ENDPOINT": emulator.base_url, "REQUESTS_CA_BUNDLE": emulator.ca_file,
+           "IDENTITY_ENDPOINT": emulator.identity_endpoint, "IDENTITY_HEADER": emulator.identity_header}
+    task = {MODULE: {"resource_group": RESOURCE_GROUP, "account_name": ACCOUNT, "name": "pe-pending.0001",
+                     "status": "Approved", "auth_source": "msi"}, "ignore_errors": True}
+    proc, records = run_ansible(tmp_path, {"localhost": {"privatelink_azure_run_on_controller": mode == "controller"}},
+                                [task], env, verbosity=4)
+    assert [record["status"] for record in records] == ["failed"], proc.stdout[-3000:]
+    msg = records[0]["result"]["msg"]
+    assert "X-IDENTITY-HEADER: <redacted>" in msg, msg
+    assert emulator.requests("msi"), "the identity endpoint was asked"
+    for where, text in {"stdout": proc.stdout, "stderr": proc.stderr, "results": json.dumps(records)}.items():
+        assert emulator.identity_header not in text, where
