@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime
 import importlib.util
 import os
@@ -11,7 +12,7 @@ import os
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.privatelink.azure.plugins.module_utils import _progress, _redact, _tasks
+from ansible_collections.privatelink.azure.plugins.module_utils import _progress, _redact
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import AuthenticationError
 from ansible_collections.privatelink.azure.plugins.module_utils._tasks import CONNECTION
 from ansible_collections.privatelink.azure.plugins.plugin_utils import _controller
@@ -114,7 +115,7 @@ def test_a_deprecated_alias_is_reported_with_ansiblemodules_message(monkeypatch)
         "type": "str", "aliases": ["connection_name"],
         "deprecated_aliases": [{"name": "connection_name", "version": "3.0.0",
                                 "collection_name": "privatelink.azure"}]}}}
-    definition = _tasks.ModuleDefinition(CONNECTION.name, spec, CONNECTION.task)
+    definition = dataclasses.replace(CONNECTION, spec=spec)
     args = {**ARGS, "connection_name": ARGS["name"]}
     del args["name"]
     result = _controller.run_task(definition, args, check_mode=False, diff=False)
