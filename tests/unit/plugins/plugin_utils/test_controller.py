@@ -7,6 +7,7 @@ import builtins
 import dataclasses
 import datetime
 import importlib.util
+import logging
 import os
 
 import pytest
@@ -219,3 +220,19 @@ def test_more_verbosity_prints_every_poll(verbosity, last):
     for event in events(0.5, 1.5):
         printer(event)
     assert len(lines) == 2 and lines[-1] == last
+
+
+def test_library_logs_go_through_display_redacted_and_only_for_the_task(monkeypatch):
+    secret = "logged-Secret-value-2Wd"
+    _redact.remember(secret)
+    shown = []
+    monkeypatch.setattr(_controller.display, "vvvv", shown.append)
+    logger = logging.getLogger("azure.identity._internal.get_token_mixin")
+    azure = logging.getLogger("azure")
+    before = (list(azure.handlers), azure.propagate)
+    with _controller.library_logs_to_display():
+        logger.warning("ClientSecretCredential.get_token failed: client_secret=%s", secret)
+        logger.info("below the threshold")
+    assert shown == ["azure.identity._internal.get_token_mixin: ClientSecretCredential.get_token failed: "
+                     "client_secret=<redacted>"]
+    assert (list(azure.handlers), azure.propagate) == before
