@@ -15,7 +15,7 @@ removed, every secret the run knows redacted, check and diff mode. Within one ta
 loop share one token and one keep-alive connection. Unlike a module process, a long wait here shows
 its progress while the task runs (module_utils/_progress.py).
 
-Everything else (another host, ``become``, ``async``, a controller Python without ``requests`` or
+Everything else (another host, ``become``, ``async``, a controller Python that cannot import ``requests`` or
 ``azure-identity``, or ``privatelink_azure_run_on_controller: false``) executes the module the
 usual way.
 """
