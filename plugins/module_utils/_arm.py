@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ansible_collections.privatelink.azure.plugins.module_utils import _redact
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     ArmError,
     AuthenticationError,
@@ -223,7 +224,9 @@ class ArmClient:
             try:
                 token = self._credential.get_token(self._scope)
             except Exception as exc:  # azure-identity raises several unrelated types
-                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                # Redacted before it is cut: an echoing token endpoint quotes the secret it was sent.
+                text = _redact.redact_text(str(exc)).strip()
+                first_line = text.splitlines()[0] if text else type(exc).__name__
                 hint = (" The sign-in server's TLS certificate could not be verified. Verification is always on; "
                         "for a private CA set REQUESTS_CA_BUNDLE.") if _is_tls_failure(exc) else ""
                 raise AuthenticationError(
@@ -232,6 +235,7 @@ class ArmClient:
             self._token = token
             if getattr(token, "token", None):
                 self._sent_tokens.add(token.token)
+                _redact.remember(token.token)
         return token.token
 
     # -- one request, with retries ----------------------------------------------------------
@@ -330,6 +334,7 @@ class ArmClient:
         text = response.text or ""
         for token in self._sent_tokens:
             text = text.replace(token, "<redacted>")
+        text = _redact.redact_text(text)  # before any excerpt can cut a secret in two
         body: t.Any = None
         if text:
             try:

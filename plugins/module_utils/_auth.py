@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.common.parameters import env_fallback
 
+from ansible_collections.privatelink.azure.plugins.module_utils import _redact
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
     CollectionError,
     ValidationError,
@@ -439,14 +440,48 @@ def _choose(source: str, params: t.Mapping[str, t.Any], env: t.Mapping[str, str]
     return found
 
 
+# Secret options and variables: remembered for redaction (module_utils/_redact.py) whichever
+# credential is chosen, since an error or an echoing server may quote any of them.
+SECRET_OPTIONS = ("secret", "password")
+SECRET_VARIABLES = ("AZURE_SECRET", "AZURE_CLIENT_SECRET", "AZURE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+                    "IDENTITY_HEADER", "MSI_SECRET")
+# A federated token is a JWT of a few KiB; more than this is not one and is not read.
+_TOKEN_FILE_LIMIT = 1 << 16
+
+
+def _remember_federated_token(path: str | None) -> None:
+    if not path:
+        return
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            _redact.remember(handle.read(_TOKEN_FILE_LIMIT))
+    except OSError:
+        pass  # azure-identity reports an unreadable file when it signs in
+
+
+def _remember_secrets(params: t.Mapping[str, t.Any], env: t.Mapping[str, str]) -> None:
+    for value in (*(_get(params, name) for name in SECRET_OPTIONS), *(_get(env, name) for name in SECRET_VARIABLES)):
+        _redact.remember(value)
+    _remember_federated_token(_get(env, "AZURE_FEDERATED_TOKEN_FILE"))
+
+
+def _remember_found(found: _Found) -> None:
+    """The chosen credential's secrets, including those read from the credentials file."""
+    for value in (found.secret, found.password, found.certificate_password):
+        _redact.remember(value)
+    _remember_federated_token(found.token_file_path)
+
+
 def resolve_auth(params: dict[str, t.Any], env: t.Mapping[str, str] | None = None,
                  home: str | None = None) -> AuthSettings:
     """Decide, without any network access, how to authenticate and where ARM lives.
 
     ``params`` are the module options (missing keys count as unset); ``env`` the environment
     (default ``os.environ``); ``home`` the folder holding ``.azure/credentials`` (default ``$HOME``).
+    Every secret among them is remembered for redaction (module_utils/_redact.py).
     """
     env = os.environ if env is None else env
+    _remember_secrets(params, env)
     source = _get(params, "auth_source") or _get(env, "ANSIBLE_AZURE_AUTH_SOURCE") or "auto"
     if source not in AUTH_SOURCES:
         raise AuthConfigError(
@@ -454,6 +489,7 @@ def resolve_auth(params: dict[str, t.Any], env: t.Mapping[str, str] | None = Non
             f"got {source!r}")
 
     found = _choose(source, params, env, home)
+    _remember_found(found)
 
     # The cloud: option, environment (also set by the AWX credential), credentials file profile.
     if _get(params, "cloud_environment"):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import os
+import traceback
 import typing as t
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.privatelink.azure.plugins.module_utils import _arm
+from ansible_collections.privatelink.azure.plugins.module_utils import _arm, _redact
 from ansible_collections.privatelink.azure.plugins.module_utils._auth import (
     AUTH_ARGUMENT_SPEC,
     AUTH_MUTUALLY_EXCLUSIVE,
@@ -46,6 +47,7 @@ __all__ = (
     "arm_client",
     "argument_spec",
     "connection_service",
+    "crash",
     "policy_client",
     "resource_service",
     "execute",
@@ -89,11 +91,27 @@ def argument_spec(*parts: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.
 
 
 def failure(err: CollectionError) -> dict[str, t.Any]:
-    """The fields of the failed task: the message, and the ARM error and request ids if any."""
-    return {"msg": err.msg, **err.fail_fields()}
+    """The fields of the failed task: the message, and the ARM error and request ids if any.
+
+    Redacted: an error may quote what a server echoed, secrets included (module_utils/_redact.py).
+    """
+    return _redact.redact({"msg": err.msg, **err.fail_fields()})
+
+
+def crash(name: str, err: BaseException) -> dict[str, t.Any]:
+    """The fields of a task that failed on a bug of ours: the traceback, redacted, as both paths report it."""
+    return _redact.redact({"msg": f"{name} failed unexpectedly: {type(err).__name__}: {err}",
+                           "exception": traceback.format_exc()})
+
+
+def _hide_secrets(module: t.Any) -> None:
+    # AnsibleModule adds warnings, deprecations and the invocation after our redaction; its own
+    # no_log masking then covers every secret this run knows too.
+    module.no_log_values.update(_redact.secrets())
 
 
 def fail_from_error(module: t.Any, err: CollectionError) -> t.NoReturn:
+    _hide_secrets(module)
     module.fail_json(**failure(err))
     raise AssertionError("fail_json returned")  # pragma: no cover
 
@@ -206,5 +224,10 @@ def run_module(module: t.Any, definition: t.Any) -> t.NoReturn:
         result = execute(definition, module.params, check_mode=module.check_mode, diff=module._diff)
     except CollectionError as err:
         fail_from_error(module, err)
-    module.exit_json(**result)
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        # Not a bare traceback on stderr: it could quote a secret, and the controller path reports the same.
+        _hide_secrets(module)
+        module.fail_json(**crash(definition.name, err))
+    _hide_secrets(module)
+    module.exit_json(**_redact.redact(result))
     raise AssertionError("exit_json returned")  # pragma: no cover

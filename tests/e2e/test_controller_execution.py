@@ -10,8 +10,10 @@ items of one loop share one token.
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playbook import ansible_playbook
+from playbook import ansible_playbook, ansible_playbook_streaming
 from support import ACCOUNT, MODULE, RESOURCE_GROUP, SUBSCRIPTION, arm_calls, awx_environment, standard_seed
 
 INFO = "privatelink.azure.cosmosdb_private_endpoint_connection_info"
@@ -129,3 +131,35 @@ def test_async_runs_as_a_module_process(tmp_path, emulator):
     assert "running as a module process (async)" in playbook.stdout
     stored = emulator.connection(SUBSCRIPTION, RESOURCE_GROUP, ACCOUNT, "pe-pending.0001")
     assert stored["properties"]["privateLinkServiceConnectionState"]["status"] == "Approved"
+
+
+def test_validation_warnings_are_the_same_on_both_paths(tmp_path, emulator):
+    """An option given by its name and its alias: AnsibleModule warns, and so does the controller runner."""
+    shown = {}
+    for mode in MODES:
+        both = task(INFO, authority_host=emulator.base_url, adfs_authority_url=emulator.base_url)
+        playbook = run(tmp_path, emulator, [both], mode)
+        assert playbook.rc == 0, playbook.output
+        shown[mode] = ([line for line in playbook.output.splitlines() if "WARNING" in line],
+                       playbook.results[0]["result"].get("warnings"))
+    assert shown["controller"] == shown["module-process"]
+    assert shown["controller"] == (["[WARNING]: Both option authority_host and its alias adfs_authority_url are set."],
+                                   ["Both option authority_host and its alias adfs_authority_url are set."])
+
+
+def test_a_long_wait_shows_progress_while_the_task_runs(tmp_path, emulator):
+    """What a person watching sees: a line about the wait before the task's result, not only afterwards."""
+    emulator.configure(op_duration=6)
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "tasks": [task(MODULE, name="pe-pending.0001", status="Approved")]}]
+    playbook = ansible_playbook_streaming(tmp_path, play, awx_environment(emulator))
+    assert playbook.rc == 0, playbook.output
+    progress = [(at, line) for at, line in playbook.lines
+                if line.startswith("Setting connection 'pe-pending.0001' to Approved: operation ")]
+    result_at = next(at for at, line in playbook.lines if line.startswith("changed: [localhost]"))
+    assert progress, playbook.output
+    first_at, first = progress[0]
+    assert re.fullmatch(r".*: operation \w+, waited [3-5] s", first), first
+    # Read while the task was still waiting: well before its result line and the end of the run.
+    assert first_at < result_at - 1 < playbook.seconds - 1, playbook.lines
+    assert len(progress) == 1, "at the default verbosity, one line for a 6 s wait"

@@ -5,7 +5,8 @@ One ansible-playbook run at -vvvv takes every failure path at once, one host (an
 per path: token endpoint errors for each kind of credential, a wrong secret, a password sign-in that
 cannot reach its realm, ARM 401 and expired tokens, throttling and gateway errors until the retries
 run out, a proxy page that echoes the request headers (Authorization included), an operation that
-fails or never ends, bad input and a missing connection. Secrets reach the module the way they do in
+fails or never ends, bad input and a missing connection, and a token endpoint that echoes the whole
+request (client secret or federated assertion) in its error. Secrets reach the module the way they do in
 production: from the process environment (AWX), from a file (workload identity), or as ``no_log``
 options. Then every secret and every token the emulator issued is searched for, plain and
 URL-encoded, in everything the run printed or returned.
@@ -37,6 +38,9 @@ from support import (
 
 TENANT_FEDERATED = "0f0f0f0f-1111-4222-8333-444444444444"
 TENANT_EXPIRING = "0e0e0e0e-1111-4222-8333-444444444444"
+# Tenants whose token endpoint quotes the request it refuses (fault token_echo).
+TENANT_ECHO = "0d0d0d0d-1111-4222-8333-444444444444"
+TENANT_ECHO_FEDERATED = "0c0c0c0c-1111-4222-8333-444444444444"
 WRONG_SECRET = "wr0ng-Secret~Value.For_tests-3Zp"
 
 
@@ -68,6 +72,12 @@ PATHS: dict[str, tuple[dict[str, t.Any], dict[str, str], list[dict[str, t.Any]]]
                                 "message": "Client assertion is not within its valid time range."}]),
     "expired-token": ({}, {"AZURE_TENANT": TENANT_EXPIRING},
                       [{"action": "token_expired", "path_contains": TENANT_EXPIRING, "times": None}]),
+    # A token endpoint (or a debugging proxy in front of it) that answers with the whole form request,
+    # client secret or federated assertion included, in error_description.
+    "echo-awx-secret": ({}, {"AZURE_TENANT": TENANT_ECHO},
+                        [{"action": "token_echo", "path_contains": TENANT_ECHO, "times": None}]),
+    "echo-federated-token": ({}, {"AZURE_SECRET": "", "AZURE_TENANT": "", "AZURE_TENANT_ID": TENANT_ECHO_FEDERATED},
+                             [{"action": "token_echo", "path_contains": TENANT_ECHO_FEDERATED, "times": None}]),
     "managed-identity-error": ({"auth_source": "msi"}, {},
                                [{"action": "token_error", "kind": "msi", "status": 400, "times": None,
                                  "message": "Identity not found"}]),
@@ -83,6 +93,8 @@ def seed() -> dict[str, t.Any]:
     world["principals"] += [
         {"tenant": TENANT_FEDERATED, "client_id": CLIENT_ID, "federated_token": FEDERATED_TOKEN},
         {"tenant": TENANT_EXPIRING, "client_id": CLIENT_ID, "secret": CLIENT_SECRET},
+        {"tenant": TENANT_ECHO, "client_id": CLIENT_ID, "secret": CLIENT_SECRET},
+        {"tenant": TENANT_ECHO_FEDERATED, "client_id": CLIENT_ID, "federated_token": FEDERATED_TOKEN},
     ]
     world["accounts"][0]["connections"] = [
         {"name": name_of(host), "private_endpoint_id": endpoint_id(CONSUMER_SUB_A, f"pe-{host}"),
@@ -119,7 +131,7 @@ def verbose_run(request, emulator_server, tmp_path_factory):
         for host, (args, env, faults) in PATHS.items():
             for rule in faults:
                 rule = dict(rule)
-                if rule["action"] not in ("token_error", "token_expired"):
+                if rule["action"] not in ("token_error", "token_expired", "token_echo"):
                     rule.setdefault("path_contains", path_of(name_of(host)))
                 emu.add_fault(**rule)
             hosts[host] = {"privatelink_azure_run_on_controller": request.param == "controller",
@@ -170,3 +182,39 @@ def test_an_echoed_token_is_redacted_not_dropped(verbose_run):
     for host in ("proxy-echo-get", "proxy-echo-put", "proxy-echo-502"):
         msg = results[host]["msg"]
         assert "Authorization: Bearer <redacted>" in msg, msg
+
+
+@pytest.mark.parametrize("host,quoted", [("echo-awx-secret", "client_secret=<redacted>"),
+                                         ("echo-federated-token", "client_assertion=<redacted>")])
+def test_an_echoed_form_request_is_redacted_not_dropped(verbose_run, host, quoted):
+    """The token endpoint's answer still reaches the user (the scan above proves the secret does not)."""
+    proc, results, secrets, records = verbose_run
+    msg = results[host]["msg"]
+    assert msg.startswith("Could not get an Azure access token from environment"), msg
+    assert quoted in msg, msg
+
+
+def test_library_warnings_do_not_reach_stderr(verbose_run):
+    """On the controller, azure-identity's log warnings (which quote the token endpoint) go through Display."""
+    proc, results, secrets, records = verbose_run
+    assert "errantly sent data directly to stderr" not in proc.stderr, proc.stderr[-2000:]
+    assert "get_token failed" not in proc.stderr
+
+
+@pytest.mark.parametrize("mode", ["controller", "module-process"])
+def test_an_echoing_managed_identity_endpoint_leaks_nothing(tmp_path, emulator, mode):
+    """The App Service identity endpoint (or a proxy) quoting the identity header it was sent."""
+    emulator.add_fault("token_echo", kind="msi", times=None)
+    env = {"AZURE_SUBSCRIPTION_ID": awx_environment(emulator)["AZURE_SUBSCRIPTION_ID"],
+           "AZURE_ARM_ENDPOINT": emulator.base_url, "REQUESTS_CA_BUNDLE": emulator.ca_file,
+           "IDENTITY_ENDPOINT": emulator.identity_endpoint, "IDENTITY_HEADER": emulator.identity_header}
+    task = {MODULE: {"resource_group": RESOURCE_GROUP, "account_name": ACCOUNT, "name": "pe-pending.0001",
+                     "status": "Approved", "auth_source": "msi"}, "ignore_errors": True}
+    proc, records = run_ansible(tmp_path, {"localhost": {"privatelink_azure_run_on_controller": mode == "controller"}},
+                                [task], env, verbosity=4)
+    assert [record["status"] for record in records] == ["failed"], proc.stdout[-3000:]
+    msg = records[0]["result"]["msg"]
+    assert "X-IDENTITY-HEADER: <redacted>" in msg, msg
+    assert emulator.requests("msi"), "the identity endpoint was asked"
+    for where, text in {"stdout": proc.stdout, "stderr": proc.stderr, "results": json.dumps(records)}.items():
+        assert emulator.identity_header not in text, where

@@ -26,13 +26,14 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from .faults import FaultRule
+from .faults import TOKEN_ECHO, FaultRule
 from .state import State
 
 AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
@@ -138,6 +139,11 @@ class Aad:
             return err(int(fault.params.get("status", 400)), fault.params.get("error", "invalid_request"),
                        int(fault.params.get("aadsts", 50000)),
                        fault.params.get("message", "There was an error issuing a token."))
+        if fault is not None and fault.action == TOKEN_ECHO:
+            # The whole form request, form-encoded as it was sent (secret or assertion included).
+            return err(int(fault.params.get("status", 400)), fault.params.get("error", "invalid_request"),
+                       int(fault.params.get("aadsts", 900144)),
+                       f"The request could not be processed. Request body: {urlencode(form)}")
         if not self._tenant_known(tenant) or tenant.lower() in ("common", "consumers"):
             return err(400, "invalid_request", 90002,
                        f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are "
@@ -286,6 +292,10 @@ class Aad:
         if fault is not None and fault.action == "token_error":
             return msi_error(int(fault.params.get("status", 500)),
                              fault.params.get("message", "An unexpected error occured while fetching the AAD Token."))
+        if fault is not None and fault.action == TOKEN_ECHO:
+            return msi_error(int(fault.params.get("status", 400)),
+                             f"Cannot process GET /msi/token?{urlencode(query)} with headers "
+                             f"X-IDENTITY-HEADER: {identity_header}")
         if identity_header is None:
             return msi_error(400, "The X-IDENTITY-HEADER header is missing from the request.")
         if identity_header != expected_header:

@@ -22,6 +22,13 @@ OPERATION_ACTIONS = frozenset({"operation_failed", "operation_canceled", "operat
 TOKEN_ACTIONS = frozenset({"token_error", "token_expired"})
 ACTIONS = RESPONSE_ACTIONS | OPERATION_ACTIONS | TOKEN_ACTIONS
 
+# token_echo: the token endpoint answers an error that quotes the whole request (the form with the
+# client secret or the federated assertion; for managed identity the query and the identity
+# header), as a debugging proxy or a misbehaving endpoint does (aad.py, tests/e2e/test_secrets.py).
+TOKEN_ECHO = "token_echo"
+TOKEN_ACTIONS = TOKEN_ACTIONS | {TOKEN_ECHO}
+ACTIONS = ACTIONS | {TOKEN_ECHO}
+
 _UNSET: Any = object()
 _ids = itertools.count(1)
 

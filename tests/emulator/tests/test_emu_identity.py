@@ -236,3 +236,30 @@ def test_wrong_password_is_refused_like_aad(emu: Emulator) -> None:
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
     assert response.json()["error_codes"] == [50126]
+
+
+def test_token_echo_quotes_the_form_request_with_its_secret(emu: Emulator, tmp_path) -> None:
+    """The misbehaving endpoint test_secrets.py needs: the secret and the assertion come back in the error."""
+    emu.add_fault("token_echo", times=None)
+    credential = ClientSecretCredential(TENANT, SECRET_APP, SECRET, **authority_kwargs(emu))
+    with pytest.raises(ClientAuthenticationError) as raised:
+        credential.get_token(MANAGEMENT_SCOPE)
+    assert f"client_secret={SECRET}" in str(raised.value).splitlines()[0]
+    token_file = tmp_path / "federated-token"
+    token_file.write_text(FEDERATED_TOKEN)
+    federated = WorkloadIdentityCredential(tenant_id=TENANT, client_id=FEDERATED_APP,
+                                           token_file_path=str(token_file), **authority_kwargs(emu))
+    with pytest.raises(ClientAuthenticationError) as raised:
+        federated.get_token(MANAGEMENT_SCOPE)
+    assert f"client_assertion={FEDERATED_TOKEN}" in str(raised.value)
+    assert {call["status"] for call in emu.requests("token")} == {400}, "no token was issued"
+
+
+def test_token_echo_on_the_msi_endpoint_quotes_the_identity_header(emu: Emulator) -> None:
+    emu.add_fault("token_echo", kind="msi")
+    response = requests.get(emu.identity_endpoint, headers={"X-IDENTITY-HEADER": emu.identity_header},
+                            verify=emu.ca_file, timeout=10,
+                            params={"resource": "https://management.azure.com", "api-version": "2019-08-01"})
+    assert response.status_code == 400
+    assert f"X-IDENTITY-HEADER: {emu.identity_header}" in response.json()["message"]
+    assert "access_token" not in response.json()
