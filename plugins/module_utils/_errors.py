@@ -193,9 +193,8 @@ class OperationTimeout(CollectionError):
         self.correlation_id = correlation_id
         # The operation URL is long and signed: it is in the result (operation_url), not in the message.
         super().__init__(
-            f"{action}: the operation did not finish within wait_timeout ({waited:.0f} s, last status "
-            f"{last_status or 'unknown'}); it may still complete. Run the task again with operation_url set to the "
-            "returned operation_url, or with a longer wait_timeout."
+            f"{action}: not finished within wait_timeout ({waited:.0f} s, last status {last_status or 'unknown'}); "
+            "it may still complete. Re-run with operation_url from this result, or a longer wait_timeout."
         )
 
     def fail_fields(self) -> dict[str, t.Any]:
