@@ -31,7 +31,7 @@ author:
 extends_documentation_fragment:
   - privatelink.azure.azure_auth
   - privatelink.azure.attributes
-  - privatelink.azure.attributes.actiongroup_all
+  - privatelink.azure.attributes.actiongroup_cosmosdb  # in both groups: the Cosmos DB role runs it
   - privatelink.azure.attributes.controller
 options:
   scope:
