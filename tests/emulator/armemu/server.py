@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """HTTPS front end: routing, ARM semantics of the privateEndpointConnections API, faults, request log.
 
-What each answer mirrors (files under /work/shared/azure-rest/):
+Routing is driven by the types table (providers.py): ``parse_route`` maps a path to a ``Route`` (connection,
+connection list, parent resource, subscription list, generic resources list, operation URL), and the
+handlers apply the row's completion style, field names, etag and refusals. Other types' answers follow the
+recording or spec named in their row (README.md has the table).
+
+What each Cosmos DB answer mirrors (files under /work/shared/azure-rest/):
 - GET/LIST bodies, PUT/DELETE 202 ``{"status":"Enqueued"}`` with ``Azure-AsyncOperation`` (under
   ``/subscriptions/{sub}/providers/Microsoft.DocumentDB/locations/{location}/operationsStatus/{id}``) and
   ``Location`` (``.../privateEndpointConnections/{name}/operationResults/{id}``), signed query
@@ -661,7 +666,8 @@ class Handler(BaseHTTPRequestHandler):
             token = base64.urlsafe_b64encode(json.dumps(
                 {"code": code, "st": iso_time(op.started), "etag": conn.etag},
                 separators=(",", ":")).encode()).decode().rstrip("=")
-            url = f"{base}{resource.id}/privateEndpointConnections/{conn.name}?api-version={version}&kv-operation={token}"
+            url = (f"{base}{resource.id}/privateEndpointConnections/{conn.name}"
+                   f"?api-version={version}&kv-operation={token}")
             if action == "delete":
                 headers["Location"] = url
             else:

@@ -177,7 +177,8 @@ def compare(step: str, recorded: dict[str, Any], response: requests.Response) ->
     if want_states != got_states and not (embedded and not want_states):
         problems.append(f"{step}: connection states {got_states} != recorded {want_states}")
     if isinstance(want_body, dict) and "value" in want_body and ("nextLink" in want_body) != ("nextLink" in got_body):
-        problems.append(f"{step}: nextLink key presence differs ({'nextLink' in got_body} != {'nextLink' in want_body})")
+        problems.append(f"{step}: nextLink key presence differs "
+                        f"({'nextLink' in got_body} != {'nextLink' in want_body})")
     return problems
 
 
