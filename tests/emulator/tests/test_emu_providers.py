@@ -116,7 +116,7 @@ def test_every_type_reads_lists_and_embeds(links: Callable[[str], Link], ptype: 
     assert body["id"] == f"{link.resource_id}/privateEndpointConnections/pe-pending.0001"
     assert body["type"] == ptype.connection_type
     assert link_state(body)["status"] == "Pending"
-    assert ("actionRequired" in link_state(body)) == (ptype.actions_field == "actionRequired")
+    assert set(link_state(body)) == {"status", "description", ptype.actions_field} - {None}
     assert body["properties"]["provisioningState"] == ptype.settled_state
     assert ("etag" in body) == (ptype.etag not in (None, "kv"))  # Key Vault: no etag before the first write
     assert ("groupIds" in body["properties"], "groupId" in body["properties"]) == (
@@ -173,6 +173,9 @@ def test_keyvault_write_shows_updating_then_settles_with_another_etag(
     wait_for(lambda: link.get("pe-pending.0001").json()["properties"]["provisioningState"] == "Succeeded")
     settled = link.get("pe-pending.0001").json()
     assert settled["etag"] not in (None, body["etag"]) and link_state(settled)["status"] == "Rejected"
+    parent = link.call("GET", f"{emu.base_url}{link.resource_id}").json()
+    embedded = {c["id"].rsplit("/", 1)[1]: c for c in parent["properties"]["privateEndpointConnections"]}
+    assert embedded["pe-pending.0001"] == {key: settled[key] for key in ("id", "etag", "properties")}
 
 
 def test_keyvault_delete_answers_202_and_shows_deleting(emu: Emulator, links: Callable[[str], Link]) -> None:
@@ -434,6 +437,13 @@ def test_subscription_lists_by_type_and_generic_resources(emu: Emulator, arm: Ar
     assert set(first["value"][0]) == {"id", "name", "type", "location", "tags"}
     names, _pages = collect(link, first["nextLink"])
     assert sorted(names + [v["name"] for v in first["value"]]) == ["vault-0", "vault-1", "vault-2", "vaults-1"]
+    emu.configure(list_page_size=None)
+    everything = arm.request("GET", f"{emu.base_url}/subscriptions/{SUB}/resources",
+                             params={"api-version": "2021-04-01"}).json()
+    assert len(everything["value"]) == 5 and "nextLink" not in everything
+    bad = arm.request("GET", f"{emu.base_url}/subscriptions/{SUB}/resources",
+                      params={"api-version": "2021-04-01", "$filter": "tagName eq 'x'"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "InvalidFilterInQueryString"
 
 
 # ---- deny policy ----------------------------------------------------------------------------------

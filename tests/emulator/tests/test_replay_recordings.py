@@ -197,7 +197,7 @@ def test_replay(emu: Emulator, recording: Path) -> None:
     interactions = load(recording)
     token = fetch_token(emu)  # issued under the standard seed; tokens survive a new seed
     emu.seed(build_world(interactions))
-    emu.configure(op_duration=0.8)
+    emu.configure(op_duration=1.2)  # the recorded Updating reads fit well inside
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     problems: list[str] = []
