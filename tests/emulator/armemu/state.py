@@ -187,10 +187,6 @@ class Operation:
     style: str = "cosmos"
 
     @property
-    def account_key(self) -> tuple[str, ...]:
-        return self.resource_key
-
-    @property
     def ends_at(self) -> float:
         return float("inf") if self.outcome is None else self.started + self.duration
 
@@ -233,8 +229,8 @@ def _check_keys(raw: Any, allowed: set[str], where: str) -> None:
             raise ValueError(f"{where}.{name}: unknown key" if where else f"{name}: unknown key")
 
 
-def _seed_resource(raw: dict[str, Any], where: str, ptype: ProviderType) -> Resource:
-    _check_keys(raw, _RESOURCE_KEYS if ptype is not COSMOS or "type" in raw else _RESOURCE_KEYS - {"type"}, where)
+def _seed_resource(raw: dict[str, Any], where: str, ptype: ProviderType, allowed: set[str]) -> Resource:
+    _check_keys(raw, allowed, where)
     for required in ("subscription_id", "resource_group", "name"):
         if not isinstance(raw.get(required), str) or not raw[required]:
             raise ValueError(f"{where}.{required}: required (a non-empty string)")
@@ -278,7 +274,9 @@ def parse_seed(seed: dict[str, Any]) -> tuple[dict[tuple[str, ...], Resource], d
     for index, group in enumerate(seed.get("resource_groups", [])):
         _check_keys(group, _GROUP_KEYS, f"resource_groups[{index}]")
         groups[_key(group["subscription_id"], group["name"])] = group["name"]
-    entries = [(f"accounts[{i}]", raw, COSMOS) for i, raw in enumerate(seed.get("accounts", []))]
+    # accounts[] are Cosmos DB accounts (the original seed format); resources[] name their type.
+    entries = [(f"accounts[{i}]", raw, COSMOS, _RESOURCE_KEYS - {"type"})
+               for i, raw in enumerate(seed.get("accounts", []))]
     for index, raw in enumerate(seed.get("resources", [])):
         where = f"resources[{index}]"
         if not isinstance(raw, dict):
@@ -286,9 +284,9 @@ def parse_seed(seed: dict[str, Any]) -> tuple[dict[tuple[str, ...], Resource], d
         ptype = provider(str(raw.get("type", "")))
         if ptype is None:
             raise ValueError(f"{where}.type: unknown resource type {raw.get('type')!r}")
-        entries.append((where, raw, ptype))
-    for where, raw, ptype in entries:
-        resource = _seed_resource(raw, where, ptype)
+        entries.append((where, raw, ptype, _RESOURCE_KEYS))
+    for where, raw, ptype, allowed in entries:
+        resource = _seed_resource(raw, where, ptype, allowed)
         if resource.key in resources:
             raise ValueError(f"{where}.name: duplicate resource {resource.id!r}")
         groups.setdefault(_key(resource.subscription_id, resource.resource_group), resource.resource_group)
