@@ -137,6 +137,26 @@ def test_every_type_reads_lists_and_embeds(links: Callable[[str], Link], ptype: 
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "InvalidApiVersionParameter"
 
 
+@pytest.mark.parametrize("ptype", PROVIDERS, ids=lambda p: p.resource_type)
+def test_every_type_approves_and_deletes(emu: Emulator, links: Callable[[str], Link], ptype: ProviderType) -> None:
+    emu.configure(op_duration=0.05, dequeued_polls=0)
+    link = links(ptype.resource_type)
+    response = link.write("pe-pending.0001", "Approved", description="approved by test")
+    assert response.status_code in (200, 202)
+    assert ("Azure-AsyncOperation" in response.headers or "Location" in response.headers) == (ptype.style != "sync")
+
+    def settled() -> bool:
+        body = stored(emu, link, "pe-pending.0001") or {}
+        return body.get("properties", {}).get("provisioningState") == (ptype.sticky_state or ptype.settled_state) \
+            and link_state(body)["status"] == "Approved"
+
+    wait_for(settled)
+    assert link_state(link.get("pe-pending.0001").json())["description"] == "approved by test"
+    assert link.delete("pe-pending.0001").status_code in (200, 202)
+    wait_for(lambda: link.get("pe-pending.0001").status_code == 404)
+    assert stored(emu, link, "pe-pending.0001") is None
+
+
 def test_cosmos_given_as_a_resource_behaves_as_an_account(emu: Emulator, arm: Arm) -> None:
     emu.seed(world("Microsoft.DocumentDB/databaseAccounts"))
     link = Link(arm, "Microsoft.DocumentDB/databaseAccounts")
