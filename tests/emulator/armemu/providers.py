@@ -28,11 +28,14 @@ Completion styles (``ProviderType.style``), i.e. how a write or delete of a conn
 - ``sticky_provisioning``: PUT/DELETE 202 with Azure-AsyncOperation and Location, no body; the operation ends
   ``Succeeded`` but the connection's provisioningState stays ``sticky_state`` after the status changed, so a
   client must judge success by the status.
+
+A row's ``delete_style`` overrides the style for DELETE where the service differs (e.g. Event Hubs: a
+synchronous PUT, a long-running DELETE answered through Location).
 """
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 STYLES = ("cosmos", "keyvault", "sync", "sql", "batch", "arm_async_200", "arm_202_location", "sticky_provisioning")
 #: Connection statuses a seed may give.
@@ -96,7 +99,6 @@ class ProviderType:
     #: Synchronous DELETE: ``empty_text`` (200, empty text/plain body), ``empty_200`` (200, no body) or
     #: ``disconnected`` (200 + the connection with status Disconnected).
     delete_reply: str = "empty_text"
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.style not in STYLES or (self.delete_style or self.style) not in STYLES:
