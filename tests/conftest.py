@@ -34,7 +34,8 @@ def emulator_server():
 def emulator(emulator_server):
     """The session's emulator, reset to the standard seed with an empty log and no faults."""
     emulator_server.clear_faults()
-    emulator_server.configure(op_duration=0.3, dequeued_polls=1, retry_after=None)
+    emulator_server.configure(op_duration=0.3, dequeued_polls=1, retry_after=None, list_page_size=None,
+                              deny_policy=None)
     emulator_server.seed(standard_seed())
     emulator_server.clear_requests()
     return emulator_server

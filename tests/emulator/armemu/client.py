@@ -74,6 +74,10 @@ class EmulatorControl:
     def connection(self, sub: str, rg: str, account: str, name: str) -> dict[str, Any] | None:
         return self._call("GET", "connection", query={"sub": sub, "rg": rg, "account": account, "name": name})
 
+    def connection_by_id(self, connection_id: str) -> dict[str, Any] | None:
+        """The stored connection of any type (by its full id), or None."""
+        return self._call("GET", "connection", query={"id": connection_id})
+
     def issued_tokens(self) -> list[str]:
         return self._call("GET", "tokens")
 

@@ -57,6 +57,8 @@ class AdminApi:
             if route == ("GET", "tokens"):
                 return Reply(200, emu.issued_tokens())
             if route == ("GET", "connection"):
+                if "id" in query:
+                    return Reply(200, emu.connection_by_id(query["id"]))
                 return Reply(200, emu.connection(query["sub"], query["rg"], query["account"], query["name"]))
             if route == ("GET", "info"):
                 return Reply(200, emu.info())
@@ -66,7 +68,8 @@ class AdminApi:
 
 
 class Emulator:
-    """A stateful HTTPS emulator of ARM privateEndpointConnections for Cosmos DB, plus token endpoints.
+    """A stateful HTTPS emulator of ARM privateEndpointConnections (every type of providers.py), plus token
+    endpoints.
 
     ``op_duration`` seconds is how long a PUT/DELETE runs; ``dequeued_polls`` is the minimum number of
     ``Dequeued`` poll answers before a terminal status; ``retry_after`` (None = no header, as recorded)
@@ -136,11 +139,15 @@ class Emulator:
 
     # ---- state and controls -----------------------------------------------------------------
     def seed(self, seed: dict[str, Any]) -> None:
-        """Replace all accounts, resource groups and principals (running operations are dropped)."""
+        """Replace all resources, resource groups and principals (running operations are dropped).
+
+        Raises ValueError naming the key path of the first error (e.g. ``resources[2].connections[0].stauts:
+        unknown key``)."""
         self._state.load_seed(seed)
 
     def configure(self, **settings: Any) -> None:
-        """Change op_duration / dequeued_polls / retry_after for operations started afterwards."""
+        """Change settings: ``op_duration`` / ``dequeued_polls`` / ``retry_after`` (operations started
+        afterwards), ``list_page_size`` (None = one page), ``deny_policy`` (None = off; see README)."""
         self._state.configure(**settings)
 
     def add_fault(self, action: str, **rule: Any) -> str:
@@ -158,8 +165,12 @@ class Emulator:
         self._state.clear_requests()
 
     def connection(self, sub: str, rg: str, account: str, name: str) -> dict[str, Any] | None:
-        """The stored connection as ARM would return it now, or None."""
+        """The stored Cosmos DB connection as ARM would return it now, or None."""
         return self._state.get_connection(sub, rg, account, name)
+
+    def connection_by_id(self, connection_id: str) -> dict[str, Any] | None:
+        """The stored connection of any type, by its full id, as a GET would show it now, or None."""
+        return self._state.connection_by_id(connection_id)
 
     def issued_tokens(self) -> list[str]:
         """Every access (and refresh) token issued so far, for secret-leak checks."""

@@ -6,7 +6,8 @@ substring, fires ``times`` times (None = forever) and is then spent. The actions
 against the real service: ARM front-door throttling (429 ``SubscriptionRequestsThrottled`` with
 Retry-After, see arm-protocol/docs-excerpts-cosmos-privatelink-and-arm.md §4), gateway errors and
 HTML proxy pages, dropped connections, slow answers, gzip bodies (recordings/cosmosdb-lro-unfiltered-
-headers.yaml), long-running operations that end Failed/Canceled or never end, and AAD token errors.
+headers.yaml), long-running operations that end Failed/Canceled or never end, AAD token errors, and a
+connection changed by someone else between a client's read and its write (``change_elsewhere``).
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ RESPONSE_ACTIONS = frozenset({"status", "drop", "delay", "html", "gzip"})
 OPERATION_ACTIONS = frozenset({"operation_failed", "operation_canceled", "operation_never_ends"})
 #: Actions applied by the token endpoints (AAD and managed identity).
 TOKEN_ACTIONS = frozenset({"token_error", "token_expired"})
-ACTIONS = RESPONSE_ACTIONS | OPERATION_ACTIONS | TOKEN_ACTIONS
+#: Actions applied to the state after the matching request was answered normally.
+AFTER_ACTIONS = frozenset({"change_elsewhere"})
+ACTIONS = RESPONSE_ACTIONS | OPERATION_ACTIONS | TOKEN_ACTIONS | AFTER_ACTIONS
 
 # token_echo: the token endpoint answers an error that quotes the whole request (the form with the
 # client secret or the federated assertion; for managed identity the query and the identity
@@ -66,10 +69,14 @@ class FaultRule:
     ) -> FaultRule:
         """Create a rule with defaults that fit the action.
 
-        ARM actions default to ``kind="arm", method="PUT"`` (as documented in the API); token actions
-        default to any token endpoint (``kind`` None matches "token" and "msi", any method).
+        ARM actions default to ``kind="arm", method="PUT"`` (as documented in the API), ``change_elsewhere``
+        to ``kind="arm", method="GET"`` (the read before a write); token actions default to any token
+        endpoint (``kind`` None matches "token" and "msi", any method).
         """
-        if action in TOKEN_ACTIONS:
+        if action in AFTER_ACTIONS:
+            kind = "arm" if kind is _UNSET else kind
+            method = "GET" if method is _UNSET else method
+        elif action in TOKEN_ACTIONS:
             kind = None if kind is _UNSET else kind
             method = None if method is _UNSET else method
         else:

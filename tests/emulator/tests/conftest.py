@@ -34,7 +34,7 @@ def emu(_session_emulator: Emulator, client_cert: ClientCertificate,
     emulator = _session_emulator
     emulator.seed(build_seed(client_cert.certificate_pem))
     emulator.clear_faults()
-    emulator.configure(op_duration=0.3, dequeued_polls=1, retry_after=None)
+    emulator.configure(op_duration=0.3, dequeued_polls=1, retry_after=None, list_page_size=None, deny_policy=None)
     emulator.clear_requests()
     for name in AZURE_ENV:
         monkeypatch.delenv(name, raising=False)

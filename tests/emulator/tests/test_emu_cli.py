@@ -78,6 +78,17 @@ def test_serve_writes_info_and_is_driven_over_the_admin_api(served, client_cert)
     with pytest.raises(EmulatorControlError):
         control.add_fault("explode")
 
+    vault = {"type": "Microsoft.KeyVault/vaults", "subscription_id": SUB, "resource_group": RG, "name": "kv1",
+             "connections": [{"name": "pe-kv", "status": "Pending"}]}
+    control.seed({**seed, "resources": [vault]})
+    vault_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.KeyVault/vaults/kv1"
+    stored = control.connection_by_id(f"{vault_id}/privateEndpointConnections/pe-kv")
+    assert stored["properties"]["privateLinkServiceConnectionState"]["status"] == "Pending"
+    assert control.state()["resources"][-1]["type"] == "Microsoft.KeyVault/vaults"
+    vault["connections"][0]["stauts"] = "Approved"
+    with pytest.raises(EmulatorControlError, match=r"resources\[0\]\.connections\[0\]\.stauts: unknown key"):
+        control.seed({"resources": [vault]})
+
 
 def test_sigterm_stops_cleanly_and_removes_the_info_file(served) -> None:
     process, _unused, info_file = served
