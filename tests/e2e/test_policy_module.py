@@ -64,6 +64,7 @@ def estate() -> dict:
             conn(f"adf{index}.pe-blob", MANAGED, f"adf{index}.pe-blob", description="Managed private endpoint")])
         resource("Microsoft.Web/sites", f"web{index}", [conn(f"web{index}-allowed", CONSUMER_SUB_A, f"pe-web{index}")])
     world["resources"] = resources
+    world["accounts"] = []  # only the estate above
     return world
 
 
