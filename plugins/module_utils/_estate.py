@@ -26,7 +26,11 @@ from ansible_collections.privatelink.azure.plugins.module_utils._connections imp
     ConnectionService,
     normalize,
 )
-from ansible_collections.privatelink.azure.plugins.module_utils._errors import ArmError, CollectionError
+from ansible_collections.privatelink.azure.plugins.module_utils._errors import (
+    ArmError,
+    CollectionError,
+    OperationError,
+)
 from ansible_collections.privatelink.azure.plugins.module_utils._progress import ProgressEvent, report
 from ansible_collections.privatelink.azure.plugins.module_utils._providers import (
     PROVIDERS,
@@ -340,11 +344,12 @@ class Estate:
             self.pacer.before(subscription, "reads")
             self.pacer.before(subscription, "deletes" if decision.action == "delete" else "writes")
             try:
-                if decision.action == "delete":
-                    service.remove(decision.connection_name, **options)
-                else:
-                    service.ensure(decision.connection_name, decision.target_status, decision.description_after,
-                                   **options)
+                try:
+                    self._send(service, decision, options)
+                except OperationError:
+                    # The service accepted the write but its operation failed: nothing changed, so the
+                    # connection is still as planned (the re-read checks it) and one more try is safe.
+                    self._send(service, decision, options)
             except ChangedElsewhere:
                 return decision.changed_elsewhere()
             except CollectionError as err:
@@ -352,3 +357,10 @@ class Estate:
                 error = fields.get("error") or {"code": type(err).__name__, "message": err.msg}
                 return decision.failed(error, fields.get("request_id"))
         return decision
+
+    @staticmethod
+    def _send(service: ConnectionService, decision: _policy.Decision, options: dict[str, t.Any]) -> None:
+        if decision.action == "delete":
+            service.remove(decision.connection_name, **options)
+        else:
+            service.ensure(decision.connection_name, decision.target_status, decision.description_after, **options)

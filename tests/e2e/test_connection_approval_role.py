@@ -49,7 +49,7 @@ def main():
     module = AnsibleModule(argument_spec={
         "scope": {"type": "dict", "required": True}, "rules": {"type": "list", "elements": "dict", "required": True},
         "discovery": {"type": "str", "choices": ["resource_graph", "arm"], "default": "resource_graph"},
-        "max_concurrent_writes": {"type": "int", "default": 8},
+        "max_concurrent_writes": {"type": "int", "default": 8}, "wait_timeout": {"type": "int", "default": 900},
         "subscription_id": {"type": "str", "fallback": (env_fallback, ["AZURE_SUBSCRIPTION_ID"])}},
         supports_check_mode=True)
     with open(os.environ["POLICY_STUB_CALLS"], "a", encoding="utf-8") as calls:
