@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Entry point for ``python -m armemu serve ...`` and ``python tests/emulator/armemu serve ...``."""
+"""Entry point for ``python3 <collection>/tests/emulator/armemu COMMAND ...`` and ``python -m armemu COMMAND``."""
 from __future__ import annotations
 
 import os
