@@ -114,7 +114,7 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:  # a zombie (exited, not yet reaped by its parent) is not running
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text(encoding="ascii").split(") ", 1)[1][0] != "Z"
     except (OSError, IndexError):
         return True
 
@@ -199,9 +199,9 @@ def _background(args: argparse.Namespace) -> int:
     if not log_path.parent.exists():
         log_path.parent.mkdir(mode=0o700, parents=True)
     with open(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
-        # A new session: the emulator outlives this command and the shell's job control.
-        child = subprocess.Popen(_serve_argv(args), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                 start_new_session=True)
+        # A new session: the emulator outlives this command and the shell's job control (so no `with`).
+        child = subprocess.Popen(  # pylint: disable=consider-using-with
+            _serve_argv(args), stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         info = _running(args.info_file)

@@ -4,7 +4,6 @@ commands and files of docs/emulator.md, run as the guide writes them."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -202,7 +201,7 @@ def test_the_guide_ci_job_passes_in_check_mode_and_catches_a_write(user_env: dic
     assert "changed: [localhost] => (item=pe-billing." in ran.stdout
     assert "OK: 2 reads, no writes" in ran.stdout
     assert ran.stdout.splitlines()[-1].startswith("armemu: stopped (pid ")
-    assert list(scratch.iterdir()) == []  # the job cleaned up after itself
+    assert not list(scratch.iterdir())  # the job cleaned up after itself
 
     # The same job over a playbook that writes despite --check (check_mode: false) must fail.
     copy = tmp_path / "collection"

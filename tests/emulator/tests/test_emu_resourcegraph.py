@@ -18,8 +18,8 @@ QUERY = f"""resources
 | where type in~ ('Microsoft.Storage/storageAccounts', '{VAULT}')
 | project id, name, type"""
 # The token recorded in recordings/other-providers/resourcegraph-skip-token-query.yaml.
-RECORDED_TOKEN = ("ew0KICAiJGlkIjogIjEiLA0KICAiTWF4Um93cyI6IDMsDQogICJSb3dzVG9Ta2lwIjogNSwNCiAgIkt1c3RvQ2x1c3RlclVybCI6ICJo"
-                  "dHRwczovL2FyZy13dXMyLXRocmVlLXNmLmFyZy5jb3JlLndpbmRvd3MubmV0Ig0KfQ==")
+RECORDED_TOKEN = ("ew0KICAiJGlkIjogIjEiLA0KICAiTWF4Um93cyI6IDMsDQogICJSb3dzVG9Ta2lwIjogNSwNCiAgIkt1c3RvQ2x1c3RlclVy"
+                  "bCI6ICJodHRwczovL2FyZy13dXMyLXRocmVlLXNmLmFyZy5jb3JlLndpbmRvd3MubmV0Ig0KfQ==")
 
 
 def row(sub: str, rg: str, rtype: str, name: str, **properties: Any) -> dict[str, Any]:
