@@ -21,7 +21,7 @@ Commands:
   env           print export lines that point azure-identity and the collection at the emulator
   stop          stop the running emulator
 
-The commands after ``serve`` find the running emulator through its info file: --info-file, else
+The commands after 'serve' find the running emulator through its info file: --info-file, else
 $ARMEMU_INFO_FILE, else $XDG_RUNTIME_DIR/armemu/info.json, else ~/.cache/armemu/info.json (the directory is
 created with mode 0700; the file, 0600, holds the emulator's URL, CA file, pid and seed file).
 Exit codes: 0 success, 1 the emulator failed or is unreachable, 2 bad usage or a bad seed.
@@ -51,6 +51,24 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
+FAULT_EPILOG = """actions and their --param keys:
+  status                 status, retry_after, retry_after_date, body, content_type, code, message:
+                         answer this instead (a wrapped ARM error; 429 is SubscriptionRequestsThrottled)
+  drop                   send the headers and half the body, then close the connection
+  delay                  seconds (5): answer late
+  html                   status (502), body, echo_headers: a proxy's HTML error page
+  gzip                   gzip the answer even if the client did not ask
+  operation_failed       code, message, details: the operation the PUT/DELETE starts ends Failed
+  operation_canceled     code, message, details: ... ends Canceled
+  operation_never_ends   the operation stays Dequeued forever
+  token_error            status (400; managed identity 500), error, aadsts, message: the token endpoint refuses
+  token_expired          expires_in (0): a token that ARM then rejects as expired
+
+examples:
+  armemu fault status --param status=429 --param retry_after=5
+  armemu fault status --method GET --param status=503 --times 2
+  armemu fault operation_failed --method DELETE
+"""
 
 
 class CliError(Exception):
@@ -255,6 +273,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         _write_atomically(args.info_file, info)
         print(json.dumps(info), flush=True)
+        print(f"armemu: listening on {info['base_url']} (info {args.info_file}); SIGTERM or Ctrl-C stops",
+              file=sys.stderr, flush=True)
         while not stop.wait(0.5):
             pass
     finally:
@@ -433,8 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     reseed.add_argument("--seed", required=True, help="YAML or JSON seed file")
     reseed.set_defaults(func=cmd_reseed)
 
-    fault = sub.add_parser("fault", parents=[common], help="make matching requests fail",
-                           description="Add a fault rule; prints its id. Actions: " + ", ".join(sorted(ACTIONS)))
+    fault = sub.add_parser("fault", parents=[common], help="make matching requests fail", epilog=FAULT_EPILOG,
+                           description="Add a fault rule; prints its id (the log shows it next to the requests "
+                                       "it hit).", formatter_class=argparse.RawDescriptionHelpFormatter)
     fault.add_argument("action", choices=sorted(ACTIONS), metavar="ACTION")
     fault.add_argument("--kind", help="arm, operation, token, msi or any (default: arm; token actions: any)")
     fault.add_argument("--method", help="HTTP method or any (default: PUT; token actions: any)")

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from armemu.cli import _pid_alive
+from armemu.faults import ACTIONS
 
 ROOT = Path(__file__).resolve().parents[3]
 ARMEMU = ROOT / "tests" / "emulator" / "armemu"
@@ -179,6 +180,11 @@ def test_unreadable_seeds_exit_2(user_env: dict[str, str], tmp_path: Path, text:
         (tmp_path / "seed.yml").write_text(text)
     ran = armemu(user_env, "serve", "--seed", "seed.yml", cwd=tmp_path)
     assert ran.returncode == 2 and ran.stderr.startswith(expected) and "Traceback" not in ran.stderr
+
+
+def test_fault_help_lists_every_action(user_env: dict[str, str]) -> None:
+    shown = armemu(user_env, "fault", "--help").stdout
+    assert all(f"\n  {action} " in shown for action in ACTIONS)
 
 
 def test_the_guide_shows_the_tested_files() -> None:
