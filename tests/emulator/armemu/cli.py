@@ -348,11 +348,17 @@ def format_log(entries: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def is_write(entry: dict[str, Any]) -> bool:
+    """An ARM request that may change something (a Resource Graph query is a POST that only reads)."""
+    return (entry.get("kind") == "arm" and entry.get("method") in WRITE_METHODS
+            and not str(entry.get("path", "")).lower().startswith("/providers/microsoft.resourcegraph/"))
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     control = _control(args)
     entries = _call("log", lambda: control.requests(args.kind))
     if args.writes:
-        entries = [e for e in entries if e.get("method") in WRITE_METHODS and e.get("kind") == "arm"]
+        entries = [e for e in entries if is_write(e)]
     print(json.dumps(entries, indent=2) if args.json else format_log(entries))
     return 0
 
@@ -470,7 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
     log = sub.add_parser("log", parents=[common], help="the requests received so far")
     log.add_argument("--kind", choices=["arm", "operation", "token", "msi", "discovery", "instance_discovery"],
                      help="only this kind of request (default: all)")
-    log.add_argument("--writes", action="store_true", help="only ARM writes (PUT, PATCH, DELETE, POST)")
+    log.add_argument("--writes", action="store_true",
+                     help="only ARM writes (PUT, PATCH, DELETE, POST except Resource Graph queries)")
     log.add_argument("--json", action="store_true", help="the full entries as a JSON list")
     log.set_defaults(func=cmd_log)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from armemu.cli import _pid_alive
+from armemu.cli import _pid_alive, is_write
 from armemu.faults import ACTIONS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -222,3 +222,14 @@ def test_the_guide_ci_job_passes_in_check_mode_and_catches_a_write(user_env: dic
     assert ran.returncode != 0
     assert f"check mode wrote: PUT {ACCOUNT_URL}/pe-billing." in ran.stderr
     assert "armemu: stopped" in ran.stdout
+
+
+@pytest.mark.parametrize(("entry", "write"), [
+    ({"kind": "arm", "method": "PUT", "path": ACCOUNT_URL + "/pe"}, True),
+    ({"kind": "arm", "method": "POST", "path": "/subscriptions/s/providers/Microsoft.Foo/x/listKeys"}, True),
+    ({"kind": "arm", "method": "POST", "path": "/providers/Microsoft.ResourceGraph/resources"}, False),
+    ({"kind": "arm", "method": "GET", "path": ACCOUNT_URL}, False),
+    ({"kind": "token", "method": "POST", "path": f"/{TENANT}/oauth2/v2.0/token"}, False),
+])
+def test_log_writes_are_arm_changes_only(entry: dict[str, str], write: bool) -> None:
+    assert is_write(entry) is write
