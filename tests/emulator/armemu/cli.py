@@ -266,6 +266,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         emulator.start()
     except OSError as exc:
+        emulator.stop()  # removes its certificate directory
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     info: dict[str, Any] = {**emulator.info(), "pid": os.getpid()}
     if args.seed:

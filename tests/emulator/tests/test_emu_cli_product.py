@@ -71,9 +71,10 @@ def list_connections(env: dict[str, str], bearer: str) -> requests.Response:
 
 
 def guide_commands(prefix: str) -> list[list[str]]:
-    """The ``armemu <prefix> ...`` lines of the guide's sh blocks, comments dropped."""
+    """The plain ``armemu <prefix> ...`` lines of the guide's sh blocks, comments dropped."""
     blocks = re.findall(r"```sh\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.DOTALL)
-    lines = [line for block in blocks for line in block.splitlines() if line.startswith(f"armemu {prefix} ")]
+    lines = [line for block in blocks for line in block.splitlines()
+             if line.startswith(f"armemu {prefix} ") and not set(line) & set("$>|")]  # not the CI job's lines
     return [shlex.split(line, comments=True)[1:] for line in lines]
 
 
@@ -114,12 +115,15 @@ def test_a_session_as_the_guide_shows_it(user_env: dict[str, str], tmp_path: Pat
         assert armemu(user_env, "log", "--writes").stdout.strip().splitlines()[1:] == []
 
         # Every fault and configure command of the guide is accepted as written.
-        commands = guide_commands("fault") + guide_commands("configure")
-        assert len(commands) == 8
+        commands = guide_commands("fault") + guide_commands("configure") + guide_commands("log")
+        assert len(commands) == 12
         for args in commands:
             ran = armemu(user_env, *args)
             assert ran.returncode == 0, (args, ran.stderr)
         assert armemu(user_env, "clear-faults").returncode == 0
+        assert armemu(user_env, "--help").stdout.startswith("usage: armemu")
+        assert armemu(user_env, "clear-log").returncode == 0
+        assert armemu(user_env, "log").stdout.count("\n") == 1  # only the header is left
         assert list_connections(env, bearer).status_code == 200
         refused = armemu(user_env, "configure", "op_duration_seconds=1")
         assert refused.returncode == 1 and refused.stderr.startswith("armemu: configure refused:")
