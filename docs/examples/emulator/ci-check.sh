@@ -1,21 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# CI job: run the approval policy in check mode against the emulator and fail if it wrote anything.
-# Needs the collection installed (COLLECTION_DIR), ansible-playbook on PATH and a python3 with the
-# collection's requirements (azure-identity brings cryptography; ansible-core brings PyYAML).
+# CI job: run a playbook in check mode against the emulator and fail if it wrote anything.
+# SEED and PLAYBOOK name yours (default: the examples of docs/emulator.md). Needs the collection installed
+# (COLLECTION_DIR), ansible-playbook on PATH and a python3 with the collection's requirements
+# (azure-identity brings cryptography; ansible-core brings PyYAML).
 set -eu
 COLLECTION_DIR="${COLLECTION_DIR:-$HOME/.ansible/collections/ansible_collections/privatelink/azure}"
-EXAMPLES="$COLLECTION_DIR/docs/examples/emulator"
+SEED="${SEED:-$COLLECTION_DIR/docs/examples/emulator/seed.yml}"
+PLAYBOOK="${PLAYBOOK:-$COLLECTION_DIR/docs/examples/emulator/approval-policy.yml}"
 PYTHON="${PYTHON:-python3}"
 armemu() { "$PYTHON" "$COLLECTION_DIR/tests/emulator/armemu" "$@"; }
 
 WORK="$(mktemp -d)"
 export ARMEMU_INFO_FILE="$WORK/info.json"
-armemu serve --seed "$EXAMPLES/seed.yml" --background
+armemu serve --seed "$SEED" --background
 trap 'armemu stop; rm -rf "$WORK"' EXIT
 eval "$(armemu env)"
 
-ansible-playbook --check --diff "$EXAMPLES/approval-policy.yml"
+ansible-playbook --check --diff "$PLAYBOOK"
 
 armemu log
 armemu log --json --kind arm > "$WORK/arm-log.json"
