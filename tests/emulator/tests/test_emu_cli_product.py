@@ -220,7 +220,7 @@ def test_the_guide_ci_job_passes_in_check_mode_and_catches_a_write(user_env: dic
                          capture_output=True, text=True, timeout=300, check=False)
     assert ran.returncode != 0
     assert f"check mode wrote: PUT {ACCOUNT_URL}/pe-billing." in ran.stderr
-    assert "armemu: stopped" in ran.stdout and not list(scratch.iterdir())
+    assert "armemu: stopped" in ran.stdout
 
 
 @pytest.mark.parametrize(("entry", "write"), [
