@@ -8,7 +8,9 @@ Interface (for server.py)::
 
 ``rows(subscriptions)`` returns every resource of those subscriptions as ARG shows it:
 ``{"id", "name", "type" (lowercase), "subscriptionId", "resourceGroup" (lowercase), "location", "tags",
-"properties": {...}}``. ``caller`` is whatever identifies the quota holder (the token's client id or
+"properties": {...}}``; ``row_from_resource(body)`` makes such a row from the resource as the provider's
+GET returns it (ARG indexes that body, so ``properties.privateEndpointConnections`` keeps the provider's
+embedded shape). ``caller`` is whatever identifies the quota holder (the token's client id or
 object id); each caller has its own quota window. ``body`` is the parsed JSON request body (anything:
 a non-dict is a 400).
 
@@ -207,6 +209,22 @@ def _error(status: int, code: str, message: str, details: list[dict[str, Any]] |
     if details:
         error["details"] = details
     return status, {"error": error}
+
+
+def row_from_resource(resource: dict[str, Any]) -> dict[str, Any]:
+    """The ARG row of a resource given as its provider's GET body (``id``, ``name``, ``type``, ...)."""
+    parts = str(resource["id"]).split("/")
+    lowered = [part.lower() for part in parts]
+    return {
+        "id": resource["id"],
+        "name": resource.get("name", parts[-1]),
+        "type": str(resource["type"]).lower(),
+        "subscriptionId": parts[lowered.index("subscriptions") + 1],
+        "resourceGroup": parts[lowered.index("resourcegroups") + 1].lower(),
+        "location": resource.get("location", ""),
+        "tags": resource.get("tags") or {},
+        "properties": resource.get("properties") or {},
+    }
 
 
 class ResourceGraph:

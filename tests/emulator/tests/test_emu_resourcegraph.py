@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from armemu.resourcegraph import ResourceGraph, decode_skip_token, encode_skip_token, parse_query
+from armemu.resourcegraph import ResourceGraph, decode_skip_token, encode_skip_token, parse_query, row_from_resource
 
 SUB = "00000000-0000-0000-0000-000000000000"
 OTHER = "11111111-1111-1111-1111-111111111111"
@@ -185,3 +185,16 @@ def test_only_the_requested_subscriptions_are_answered() -> None:
 def test_bad_requests_are_400(request_body: Any, api_version: str | None) -> None:
     status, answer, _unused = graph_of([]).query("c", request_body, api_version=api_version)
     assert status == 400 and set(answer["error"]) >= {"code", "message"}
+
+
+def test_a_row_is_made_from_the_providers_get_body() -> None:
+    vault = {"id": f"/subscriptions/{SUB}/resourceGroups/RG-Data/providers/Microsoft.KeyVault/vaults/kv1",
+             "name": "kv1", "type": "Microsoft.KeyVault/vaults", "location": "westeurope",
+             "properties": {"privateEndpointConnections": [{"id": "pec", "properties": {}}]}}
+    assert row_from_resource(vault) == {
+        "id": vault["id"], "name": "kv1", "type": VAULT, "subscriptionId": SUB, "resourceGroup": "rg-data",
+        "location": "westeurope", "tags": {}, "properties": vault["properties"]}
+    graph = graph_of([row_from_resource(vault)])
+    query = f"resources | where type in~ ('{VAULT}') | project id, connections = properties.privateEndpointConnections"
+    assert graph.query("c", body(query=query))[1]["data"] == [
+        {"id": vault["id"], "connections": [{"id": "pec", "properties": {}}]}]
