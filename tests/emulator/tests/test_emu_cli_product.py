@@ -185,6 +185,15 @@ def test_unreadable_seeds_exit_2(user_env: dict[str, str], tmp_path: Path, text:
     assert ran.returncode == 2 and ran.stderr.startswith(expected) and "Traceback" not in ran.stderr
 
 
+def test_a_python_without_the_requirements_gets_a_sentence_not_a_traceback(user_env: dict[str, str]) -> None:
+    # -S: no site-packages, as with a system python3 next to an Ansible installed in a virtualenv.
+    ran = subprocess.run([sys.executable, "-S", str(ARMEMU), "serve", "--seed", str(EXAMPLES / "seed.yml")],
+                         env=user_env, capture_output=True, text=True, timeout=60, check=False)
+    assert ran.returncode == 2
+    assert ran.stderr.startswith(f"armemu: this Python ({sys.executable}) has no module ")
+    assert "Traceback" not in ran.stderr
+
+
 def test_fault_help_lists_every_action(user_env: dict[str, str]) -> None:
     shown = armemu(user_env, "fault", "--help").stdout
     assert all(f"\n  {action} " in shown for action in ACTIONS)
