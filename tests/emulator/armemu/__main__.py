@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Entry point for ``python -m armemu serve ...`` and ``python tests/emulator/armemu serve ...``."""
+"""Entry point for ``python3 <collection>/tests/emulator/armemu COMMAND ...`` and ``python -m armemu COMMAND``."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,18 @@ if not __package__:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))]
 
-from armemu.cli import main  # noqa: E402
+
+def _run() -> int:
+    try:
+        from armemu.cli import main  # pylint: disable=import-outside-toplevel
+
+        return main()
+    except ModuleNotFoundError as exc:
+        # The usual cause: a python3 other than the one Ansible (and azure-identity) is installed in.
+        print(f"armemu: this Python ({sys.executable}) has no module {exc.name!r}; run armemu with the Python "
+              "that runs Ansible (it has cryptography and PyYAML)", file=sys.stderr)
+        return 2
+
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())

@@ -43,7 +43,7 @@ def served(tmp_path: Path, client_cert) -> Iterator[tuple[subprocess.Popen, dict
 
 def test_serve_writes_info_and_is_driven_over_the_admin_api(served, client_cert) -> None:
     process, info, info_file = served
-    assert set(info) == {"base_url", "ca_file", "identity_endpoint", "identity_header", "pid"}
+    assert set(info) == {"base_url", "ca_file", "identity_endpoint", "identity_header", "pid", "seed_file"}
     assert info["pid"] == process.pid
     control = EmulatorControl.from_info_file(str(info_file))
     assert control.identity_endpoint == info["identity_endpoint"]
