@@ -18,6 +18,7 @@ for extra in (ROOT / "tests", ROOT / "tests" / "emulator", ROOT / ".build" / "co
     if extra.is_dir() and str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
+from armemu.state import DEFAULT_SETTINGS  # noqa: E402
 from support import awx_environment, standard_seed  # noqa: E402
 
 
@@ -34,8 +35,7 @@ def emulator_server():
 def emulator(emulator_server):
     """The session's emulator, reset to the standard seed with an empty log and no faults."""
     emulator_server.clear_faults()
-    emulator_server.configure(op_duration=0.3, dequeued_polls=1, retry_after=None, list_page_size=None,
-                              deny_policy=None)
+    emulator_server.configure(**DEFAULT_SETTINGS)  # every setting back to its default (throttle off, ...)
     emulator_server.seed(standard_seed())
     emulator_server.clear_requests()
     return emulator_server

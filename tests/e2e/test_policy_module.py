@@ -87,7 +87,9 @@ def outcomes(record):
 
 
 def writes(emulator):
-    return [(r["method"], r["path"].rsplit("/", 1)[1]) for r in emulator.requests("arm") if r["method"] in WRITES]
+    """The writes ARM applied (a throttled or refused request is not a write)."""
+    return [(r["method"], r["path"].rsplit("/", 1)[1]) for r in emulator.requests("arm")
+            if r["method"] in WRITES and r["status"] < 400]
 
 
 def final_states(emulator) -> dict:
@@ -135,8 +137,10 @@ def test_check_mode_predicts_what_apply_does_and_a_rerun_writes_nothing(discover
     summary = apply.result()["summary"]
     assert summary["by_outcome"]["approved"] == 15 and summary["by_outcome"]["deleted"] == 3
     assert summary["by_resource_type"]["Microsoft.KeyVault/vaults"]["rejected"] == 3
-    if discovery == "resource_graph":
-        assert apply.result()["stats"]["discovery_calls"] == 1
+    # Resource Graph: one page, plus one list per resource of the types that do not embed their connections
+    # (Data Factory and Web Apps, 2 x 3); ARM: a list per type and subscription plus those 6.
+    calls = apply.result()["stats"]["discovery_calls"]
+    assert calls == (1 + 6 if discovery == "resource_graph" else 24 * 3 + 6), calls
     emulator.clear_requests()
 
     rerun = run_playbook([policy_task(discovery)], env=awx_env)
@@ -146,30 +150,36 @@ def test_check_mode_predicts_what_apply_does_and_a_rerun_writes_nothing(discover
 
 
 def test_a_connection_decided_elsewhere_is_not_overwritten(emulator, run_playbook, awx_env):
-    emulator.seed(estate())
+    world = estate()
+    # A Batch account: its connections always have an etag, so its write is conditional (If-Match).
+    world["resources"].append({"type": "Microsoft.Batch/batchAccounts", "subscription_id": PLATFORM[0],
+                               "resource_group": "rg-plink", "name": "batch1", "connections": [
+                                   {"name": "batch1.allowed", "status": "Pending", "description": "please",
+                                    "private_endpoint_id": endpoint_id(CONSUMER_SUB_A, "pe-batch1")}]})
+    emulator.seed(world)
     st1 = f"{rid(PLATFORM[0], 'Microsoft.Storage/storageAccounts', 'st1')}/privateEndpointConnections/st1.allowed"
     # Storage has no etag: someone rejects it right after discovery (Resource Graph answered), so the
     # re-read before the write sees the change.
     emulator.add_fault("change_elsewhere", kind="arm", method="POST", path_contains="Microsoft.ResourceGraph",
                        connection_id=st1, status="Rejected", description="Rejected by the security team")
-    # Key Vault has an etag: someone rejects it right after our re-read, so the conditional write meets a 412.
-    emulator.add_fault("change_elsewhere", kind="arm", method="GET", path_contains="kv1-allowed",
+    # Batch has an etag: someone rejects it right after our re-read, so the conditional write meets a 412.
+    emulator.add_fault("change_elsewhere", kind="arm", method="GET", path_contains="batch1.allowed",
                        status="Rejected", description="Rejected by the security team")
     emulator.clear_requests()
 
     run = run_playbook([policy_task()], env=awx_env)
     assert run.rc == 0, run.output
     decided = outcomes(run.results[0])
-    assert decided["st1.allowed"] == "changed_elsewhere" and decided["kv1-allowed"] == "changed_elsewhere"
-    assert {name: outcome for name, outcome in decided.items() if name not in ("st1.allowed", "kv1-allowed")} \
-        == {name: outcome for name, outcome in EXPECTED.items() if name not in ("st1.allowed", "kv1-allowed")}
-    for sub, provider_type, resource, name in ((PLATFORM[0], "Microsoft.Storage/storageAccounts", "st1", "st1.allowed"),
-                                               (PLATFORM[0], "Microsoft.KeyVault/vaults", "kv1", "kv1-allowed")):
-        state = stored(emulator, sub, provider_type, resource, name)
+    assert decided.pop("st1.allowed") == "changed_elsewhere" and decided.pop("batch1.allowed") == "changed_elsewhere"
+    assert decided == {name: outcome for name, outcome in EXPECTED.items() if name != "st1.allowed"}
+    for provider_type, resource, name in (("Microsoft.Storage/storageAccounts", "st1", "st1.allowed"),
+                                          ("Microsoft.Batch/batchAccounts", "batch1", "batch1.allowed")):
+        state = stored(emulator, PLATFORM[0], provider_type, resource, name)
         assert state["status"] == "Rejected" and state["description"] == "Rejected by the security team"
     assert ("PUT", "st1.allowed") not in writes(emulator), "no write once the re-read shows the change"
-    kv_writes = [r for r in emulator.requests("arm") if r["method"] == "PUT" and "kv1-allowed" in r["path"]]
-    assert [r["status"] for r in kv_writes] == [412], "the conditional write was refused, not applied"
+    batch_writes = [r for r in emulator.requests("arm") if r["method"] == "PATCH" and "batch1.allowed" in r["path"]]
+    assert [r["status"] for r in batch_writes] == [412], "the conditional write was refused, not applied"
+    assert batch_writes[0]["request_headers"].get("If-Match")
     assert run.result()["summary"]["by_outcome"]["changed_elsewhere"] == 2
 
 

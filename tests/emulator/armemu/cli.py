@@ -63,6 +63,9 @@ FAULT_EPILOG = """actions and their --param keys:
   operation_never_ends   the operation stays Dequeued forever
   token_error            status (400; managed identity 500), error, aadsts, message: the token endpoint refuses
   token_expired          expires_in (0): a token that ARM then rejects as expired
+  token_echo             status (400), error, aadsts: the token endpoint's error quotes the whole request
+  change_elsewhere       status (Approved), description, connection_id: after answering (default: a GET of
+                         the connection), another administrator changes that connection (or connection_id)
 
 examples:
   armemu fault status --param status=429 --param retry_after=5

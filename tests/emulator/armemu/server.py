@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 from .aad import Aad
 from .faults import AFTER_ACTIONS, OPERATION_ACTIONS, RESPONSE_ACTIONS, TOKEN_ACTIONS, FaultRule
 from .providers import RESOURCES_API_VERSIONS, ProviderType, namespace_api_versions, provider
+from .throttle import Throttle
 from .state import (VALID_STATUSES, Connection, Operation, Resource, State, connection_body, generic_resource_body,
                     iso_time, parent_body)
 
@@ -353,9 +354,16 @@ class Handler(BaseHTTPRequestHandler):
         denied = self._authorize()
         if denied:
             return denied
-        # hook: resource graph / throttle -- a module that answers requests outside the types table
-        # (POST /providers/Microsoft.ResourceGraph/resources) or throttles them decides here, after
-        # authentication and before the api-version check and the route table below.
+        # Resource Graph answers outside the types table; ARM's subscription throttling comes before any
+        # route (a throttled request reaches no resource provider).
+        if lowered == ["providers", "microsoft.resourcegraph", "resources"] and method == "POST":
+            return self._resource_graph(query, raw_body)
+        self._limit_headers = {}
+        if lowered[:1] == ["subscriptions"] and len(segments) > 1:
+            allowed, self._limit_headers = state.throttler.take(segments[1], method)
+            if not allowed:
+                return wrapped_error(429, "SubscriptionRequestsThrottled", Throttle.message(
+                    segments[1], method, self._limit_headers["Retry-After"]), dict(self._limit_headers))
         version = query.get("api-version")
         if version is None:
             return wrapped_error(400, "MissingApiVersionParameter",
@@ -815,7 +823,24 @@ class Handler(BaseHTTPRequestHandler):
         return self._counter(subscription, "reads")
 
     def _counter(self, subscription: str, kind: str) -> dict[str, str]:
-        return {f"x-ms-ratelimit-remaining-subscription-{kind}": str(self.server.state.remaining(subscription, kind))}
+        # The throttle's buckets, as taken for this request (throttle.py); on or off, they go down and refill.
+        name = f"x-ms-ratelimit-remaining-subscription-{kind}"
+        taken = getattr(self, "_limit_headers", {}) or {}
+        if name in taken:
+            return {key: value for key, value in taken.items() if key.endswith(f"-{kind}")}
+        return {name: str(self.server.state.remaining(subscription, kind))}
+
+    def _resource_graph(self, query: dict[str, str], raw_body: bytes) -> Reply:
+        """POST /providers/Microsoft.ResourceGraph/resources (resourcegraph.py), quota per caller."""
+        state = self.server.state
+        caller = state.token(self.headers["Authorization"].partition(" ")[2].strip())
+        try:
+            body = json.loads(raw_body or b"null")
+        except ValueError:
+            body = None
+        status, answer, headers = state.graph.query((caller.client_id or caller.token) if caller else "", body,
+                                                    query.get("api-version"))
+        return Reply(status, answer, headers)
 
     def _poll_headers(self, subscription: str) -> dict[str, str]:
         fresh = str(uuid.uuid4())  # polls: new id, request id == correlation id (as recorded)
@@ -823,7 +848,14 @@ class Handler(BaseHTTPRequestHandler):
                 "x-ms-ratelimit-remaining-subscription-reads": str(self.server.state.remaining(subscription, "reads"))}
 
     def _change_elsewhere(self, fault: FaultRule, segments: list[str]) -> None:
-        """Fault ``change_elsewhere``: after the answer, another administrator changes the connection."""
+        """Fault ``change_elsewhere``: after the answer, another administrator changes the connection.
+
+        The connection is the one the request's path names, or ``connection_id`` (then any request can
+        trigger it, e.g. the Resource Graph query a client discovers with).
+        """
+        target = fault.params.get("connection_id")
+        if target:
+            segments = [unquote(part) for part in str(target).strip("/").split("/")]
         route = parse_route(segments, [s.lower() for s in segments])
         if route is None or route.kind != "conn" or route.ptype is None:
             return

@@ -38,18 +38,22 @@ from typing import Any
 
 from .faults import FaultRule
 from .providers import COSMOS, SEED_STATUSES, ProviderType, provider
+from .resourcegraph import ResourceGraph, row_from_resource
+from .seedcheck import check_seed
+from .throttle import Throttle
 
 CONNECTION_TYPE = COSMOS.connection_type
 VALID_STATUSES = SEED_STATUSES
 TOKEN_LIFETIME = 3599
 #: Top-level seed keys; another module may add its own (e.g. a Resource Graph seed) with SEED_KEYS.add().
-SEED_KEYS = {"principals", "managed_identity", "resource_groups", "accounts", "resources"}
+SEED_KEYS = {"principals", "managed_identity", "resource_groups", "accounts", "resources", "subscriptions"}
 _RESOURCE_KEYS = {"type", "subscription_id", "resource_group", "name", "location", "tags", "connections"}
 _CONNECTION_KEYS = {"name", "private_endpoint_id", "status", "description", "group_id"}
 _GROUP_KEYS = {"subscription_id", "name"}
 #: Settings of ``configure`` and their defaults (``configure(**DEFAULT_SETTINGS)`` resets everything).
 DEFAULT_SETTINGS: dict[str, Any] = {"op_duration": 0.3, "dequeued_polls": 1, "retry_after": None,
-                                    "list_page_size": None, "deny_policy": None}
+                                    "list_page_size": None, "deny_policy": None,
+                                    "throttle": None, "graph_quota": None}
 _DENY_POLICY_KEYS = {"require_private_endpoint_id", "allowed_endpoint_subscriptions", "assignment_scope"}
 
 
@@ -326,11 +330,17 @@ class State:
         self.log: list[dict[str, Any]] = []
         self._seq = 0
         self.rate_limits: dict[tuple[str, str], int] = {}
+        # ARM's per-subscription token buckets (throttle.py) and Resource Graph (resourcegraph.py).
+        self.throttle: Any = None
+        self.graph_quota: Any = None
+        self.throttler = Throttle()
+        self.graph = ResourceGraph(rows=self.graph_rows)
 
     # ---- seed -------------------------------------------------------------------------------
-    def load_seed(self, seed: dict[str, Any] | None) -> None:
+    def load_seed(self, seed: dict[str, Any] | None, source: str = "seed") -> None:
         """Replace the world (resources, groups, principals); tokens, faults and the log are kept."""
         seed = copy.deepcopy(seed or {})
+        check_seed(seed, source)
         resources, groups = parse_seed(seed)
         with self.lock:
             self.resources = resources
@@ -348,9 +358,28 @@ class State:
         size = changes.get("list_page_size")
         if size is not None and (not isinstance(size, int) or size < 1):
             raise ValueError("list_page_size: a positive integer or None (unlimited)")
+        throttle = changes.get("throttle")
+        if throttle is not None and not isinstance(throttle, dict):
+            raise ValueError("throttle: a mapping like {enabled: true, writes: [200, 10]} or None (off)")
         with self.lock:
             for name, value in changes.items():
                 setattr(self, name, copy.deepcopy(value))
+            if "throttle" in changes:
+                # None switches it off and restores ARM's bucket sizes (limits stay as ARM has them).
+                self.throttler = Throttle()
+                if throttle:
+                    self.throttler.configure(**{k: (tuple(v) if k != "enabled" else v) for k, v in throttle.items()})
+            if "graph_quota" in changes:
+                quota = changes["graph_quota"] or {}
+                self.graph = ResourceGraph(rows=self.graph_rows, quota=quota.get("quota", 15),
+                                           window=quota.get("window", 5.0))
+
+    def graph_rows(self, subscriptions: list[str]) -> list[dict[str, Any]]:
+        """Every resource of these subscriptions as Resource Graph shows it (its GET body mirrored)."""
+        wanted = {sub.lower() for sub in subscriptions}
+        with self.lock:
+            return [row_from_resource(parent_body(resource)) for resource in self.resources.values()
+                    if resource.subscription_id.lower() in wanted]
 
     # ---- lookups ----------------------------------------------------------------------------
     def resource_group_exists(self, sub: str, rg: str) -> bool:

@@ -9,6 +9,7 @@ import pytest
 from emu_helpers import AZURE_ENV, Arm, ClientCertificate, build_seed, fetch_token, make_certificate
 
 from armemu import Emulator
+from armemu.state import DEFAULT_SETTINGS
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +35,7 @@ def emu(_session_emulator: Emulator, client_cert: ClientCertificate,
     emulator = _session_emulator
     emulator.seed(build_seed(client_cert.certificate_pem))
     emulator.clear_faults()
-    emulator.configure(op_duration=0.3, dequeued_polls=1, retry_after=None, list_page_size=None, deny_policy=None)
+    emulator.configure(**DEFAULT_SETTINGS)  # every setting back to its default (throttle off, ...)
     emulator.clear_requests()
     for name in AZURE_ENV:
         monkeypatch.delenv(name, raising=False)

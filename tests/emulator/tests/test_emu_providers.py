@@ -526,7 +526,7 @@ def test_change_elsewhere_takes_status_and_description(emu: Emulator, links: Cal
      "resources[0].type: unknown resource type"),
     ({"resources": [{"type": "Microsoft.Storage/storageAccounts", "subscription_id": SUB, "resource_group": RG,
                      "name": "a", "connections": [{"name": "c", "status": "Approve"}]}]},
-     "resources[0].connections[0].status: invalid status"),
+     "resources[0].connections[0].status: 'Approve' is not a status"),
     ({"accounts": [{"subscription_id": SUB, "resource_group": RG, "name": "a", "colour": "red"}]},
      "accounts[0].colour: unknown key"),
     ({"acounts": []}, "acounts: unknown key"),
