@@ -24,9 +24,8 @@ armemu log --json --kind arm > "$WORK/arm-log.json"
 "$PYTHON" - "$WORK/arm-log.json" <<'PY'
 import json, sys
 log = json.load(open(sys.argv[1], encoding="utf-8"))
-reads = [r for r in log if r["method"] == "GET"]
 writes = [f"{r['method']} {r['path']}" for r in log if r["method"] in ("PUT", "PATCH", "DELETE")]
-assert reads, "the playbook never reached the emulator"
+assert log, "the playbook never reached the emulator"
 assert not writes, "check mode wrote: " + ", ".join(writes)
-print(f"OK: {len(reads)} reads, no writes")
+print(f"OK: {len(log)} requests, no writes")
 PY

@@ -216,19 +216,19 @@ def test_the_guide_ci_job_passes_in_check_mode_and_catches_a_write(user_env: dic
     ran = subprocess.run(["sh", str(EXAMPLES / "ci-check.sh")], env=env, capture_output=True, text=True,
                          timeout=300, check=False)
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    assert "changed: [localhost] => (item=pe-billing." in ran.stdout
-    assert "OK: 2 reads, no writes" in ran.stdout
+    assert "changed: [localhost]" in ran.stdout and "pe-billing." in ran.stdout  # the diff names it
+    assert re.search(r"OK: [0-9]+ requests, no writes", ran.stdout)
     assert ran.stdout.splitlines()[-1].startswith("armemu: stopped (pid ")
     assert not list(scratch.iterdir())  # the job cleaned up after itself
 
     # The same job over a playbook that writes despite --check (check_mode: false) must fail.
     playbook = tmp_path / "writes.yml"
     playbook.write_text((EXAMPLES / "approval-policy.yml").read_text().replace(
-        "      loop: ", "      check_mode: false\n      loop: "))
+        "      register: policy", "      check_mode: false\n      register: policy"))
     ran = subprocess.run(["sh", str(EXAMPLES / "ci-check.sh")], env={**env, "PLAYBOOK": str(playbook)},
                          capture_output=True, text=True, timeout=300, check=False)
     assert ran.returncode != 0
-    assert f"check mode wrote: PUT {ACCOUNT_URL}/pe-billing." in ran.stderr
+    assert "check mode wrote: PUT " in ran.stderr and f"{ACCOUNT_URL}/pe-billing." in ran.stderr
     assert "armemu: stopped" in ran.stdout
 
 
