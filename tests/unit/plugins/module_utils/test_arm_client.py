@@ -210,6 +210,10 @@ def accepted(headers):
     return _arm.ArmResponse(202, CaseInsensitiveDict(headers), {"status": "Enqueued"})
 
 
+def arm_response(status, headers):
+    return _arm.ArmResponse(status, CaseInsensitiveDict(headers), None)
+
+
 def test_operation_polls_soon_then_backs_off_and_prefers_azure_asyncoperation():
     statuses = ["Enqueued"] + ["Dequeued"] * 13 + ["Succeeded"]
     arm, session, fake = client(*[response(200, {"status": s}) for s in statuses])
@@ -285,3 +289,56 @@ def test_202_without_any_operation_header_is_an_error():
 ])
 def test_parse_retry_after(headers, expected):
     assert _arm.parse_retry_after(CaseInsensitiveDict(headers)) == expected
+
+
+@pytest.mark.parametrize("retry_after", ["0", "-5", "Thu, 01 Jan 1970 00:00:00 GMT", "soon", "0.001"])
+def test_polling_keeps_its_own_schedule_under_any_small_retry_after(retry_after):
+    """Whatever Retry-After says below the schedule, polls stay about a second apart (no poll storm)."""
+    running = response(200, {"status": "InProgress"}, {"Retry-After": retry_after})
+    arm, session, fake = client(*[running] * 4, response(200, {"status": "Succeeded"}))
+    op = arm.start_operation("Setting x", accepted({"Azure-AsyncOperation": OP_URL, "Retry-After": retry_after}))
+    arm.wait(op, timeout=900)
+    assert fake.sleeps == [0.5, 1.0, 1.0, 1.0, 1.0] and op.polls == 5
+
+
+def test_a_larger_retry_after_is_honoured():
+    arm, session, fake = client(response(200, {"status": "InProgress"}, {"Retry-After": "7"}),
+                                response(200, {"status": "Succeeded"}))
+    op = arm.start_operation("Setting x", accepted({"Azure-AsyncOperation": OP_URL, "Retry-After": "3"}))
+    arm.wait(op, timeout=900)
+    assert fake.sleeps == [3.0, 7.0]
+
+
+def test_an_operation_url_that_answers_with_the_resource_ends_when_it_settles():
+    """Key Vault: the operation URL is the connection's own; provisioningState Updating, then Succeeded."""
+    def resource(state):
+        return {"id": "/x/pe", "properties": {"provisioningState": state,
+                                              "privateLinkServiceConnectionState": {"status": "Rejected"}}}
+    arm, session, fake = client(response(200, resource("Updating")), response(200, resource("Succeeded")))
+    op = arm.operation_for("Setting x", arm_response(200, {"Azure-AsyncOperation": OP_URL}), expect_status="Rejected")
+    arm.wait(op, timeout=900)
+    assert op.history == ["Updating", "Succeeded"]
+
+
+def test_a_settled_connection_whose_provisioning_state_stays_pending_ends_the_wait():
+    """Some services leave provisioningState at Pending after the status changed: the status decides."""
+    body = {"id": "/x/pe", "properties": {"provisioningState": "Pending",
+                                          "privateLinkServiceConnectionState": {"status": "Approved"}}}
+    arm, session, fake = client(response(200, body))
+    op = arm.operation_for("Setting x", arm_response(200, {"Azure-AsyncOperation": OP_URL}), expect_status="Approved")
+    arm.wait(op, timeout=900)
+    assert op.polls == 1
+
+
+def test_a_delete_ends_when_its_operation_url_answers_404():
+    arm, session, fake = client(response(202, ""), response(404, {"error": {"code": "NotFound", "message": "gone"}}))
+    op = arm.operation_for("Deleting x", arm_response(202, {"Location": OP_URL}), deleting=True)
+    arm.wait(op, timeout=900)
+    assert op.history == ["InProgress", "Deleted"]
+
+
+def test_a_synchronous_answer_has_no_operation_and_a_202_without_headers_is_an_error():
+    arm, _session, _fake = client()
+    assert arm.operation_for("Setting x", arm_response(200, {})) is None
+    with pytest.raises(ArmError, match="without an Azure-AsyncOperation or Location"):
+        arm.operation_for("Setting x", arm_response(202, {}))

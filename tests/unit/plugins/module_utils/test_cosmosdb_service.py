@@ -121,8 +121,11 @@ def test_rejected_to_approved_refused_without_write(check_mode):
 
 
 def test_missing_connection_for_present_and_absent():
-    with pytest.raises(ConnectionNotFound, match="does not exist"):
+    with pytest.raises(ConnectionNotFound, match="does not exist") as err:
         service(FakeClient([None])).ensure("pe", "Approved", None, check_mode=False, wait=True, wait_timeout=1)
+    # The friendly message keeps the fields of the 404 that said so.
+    fields = err.value.fail_fields()
+    assert fields["status_code"] == 404 and fields["error"]["code"] == "NotFound"
     client = FakeClient([None])
     assert service(client).remove("pe", check_mode=False, wait=True, wait_timeout=1)["changed"] is False
     assert [c[0] for c in client.calls] == ["GET"]
