@@ -115,7 +115,7 @@ def test_a_session_as_the_guide_shows_it(user_env: dict[str, str], tmp_path: Pat
 
         # Every fault and configure command of the guide is accepted as written.
         commands = guide_commands("fault") + guide_commands("configure") + guide_commands("log")
-        assert len(commands) == 12
+        assert len(commands) == 14
         for args in commands:
             ran = armemu(user_env, *args)
             assert ran.returncode == 0, (args, ran.stderr)
