@@ -29,6 +29,11 @@ extends_documentation_fragment:
   - privatelink.azure.attributes.controller
 options:
   resource_id:
+    description:
+      - The ARM ID of the Private Link resource whose connections to list, for example
+        C(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<name>).
+      - Its type chooses the api-version from the provider table; a type that is not in it needs O(api_version).
+    type: str
     required: true
 attributes:
   check_mode:
