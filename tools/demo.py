@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """`make demo`: start the bundled ARM emulator, approve a pending connection with --diff, run it
-again to show that nothing changes, print what reached ARM, stop the emulator."""
+again to show that nothing changes; then apply an approval policy to every Private Link resource of the
+subscription (check mode, apply, re-run); print what reached ARM each time, stop the emulator."""
 
 from __future__ import annotations
 
@@ -35,6 +36,21 @@ SEED = {
              "resourceGroups/rg-x/providers/Microsoft.Network/privateEndpoints/pe-unknown"},
         ],
     }],
+    "resources": [
+        {"type": "Microsoft.Storage/storageAccounts", "subscription_id": SUBSCRIPTION, "resource_group": "rg-data",
+         "name": "ordersdata", "connections": [
+             {"name": "ordersdata.5d2c", "status": "Pending", "description": "Billing exports",
+              "private_endpoint_id": "/subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/"
+              "rg-billing/providers/Microsoft.Network/privateEndpoints/pe-exports"},
+             {"name": "ordersdata.9e41", "status": "Disconnected", "description": "Endpoint deleted",
+              "private_endpoint_id": "/subscriptions/bbbbbbbb-0000-0000-0000-000000000002/resourceGroups/"
+              "rg-x/providers/Microsoft.Network/privateEndpoints/pe-old"}]},
+        {"type": "Microsoft.KeyVault/vaults", "subscription_id": SUBSCRIPTION, "resource_group": "rg-sec",
+         "name": "kv-platform", "connections": [
+             {"name": "pe-billing-secrets", "status": "Pending",
+              "private_endpoint_id": "/subscriptions/aaaaaaaa-0000-0000-0000-000000000001/resourceGroups/"
+              "rg-billing/providers/Microsoft.Network/privateEndpoints/pe-billing-secrets"}]},
+    ],
 }
 
 
@@ -60,8 +76,10 @@ def main() -> int:
         info = json.loads(info_file.read_text())
         control = EmulatorControl(info["base_url"], info["ca_file"])
         banner(f"Local ARM emulator at {info['base_url']} (operations take 2 s, like a fast real one)")
-        for conn in SEED["accounts"][0]["connections"]:
-            print(f"  orders-db / {conn['name']}: {conn['status']}")
+        for resource in [{**SEED["accounts"][0], "type": "Microsoft.DocumentDB/databaseAccounts"},
+                         *SEED["resources"]]:
+            for conn in resource["connections"]:
+                print(f"  {resource['type']} {resource['name']} / {conn['name']}: {conn['status']}")
 
         play_env = {
             **os.environ,
@@ -74,10 +92,15 @@ def main() -> int:
             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"),
             "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_NOCOLOR": "1",
         }
-        playbook = "docs/examples/approve-pending.yml"
-        command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", playbook]
-        for title, extra in (("First run: approve, with --diff", ["--diff"]),
-                             ("Second run: already approved, nothing to write", [])):
+        ansible_playbook = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,"]
+        one, estate = "docs/examples/approve-pending.yml", "docs/examples/approve-estate.yml"
+        for title, command, extra in (
+                ("One connection, first run: approve, with --diff", one, ["--diff"]),
+                ("One connection, second run: already approved, nothing to write", one, []),
+                ("The whole subscription, by rules: what would change (--check --diff)", estate, ["--check", "--diff"]),
+                ("The whole subscription: apply", estate, []),
+                ("The whole subscription again: nothing left to do", estate, [])):
+            command = [*ansible_playbook, command]
             banner(f"{title}: ansible-playbook {' '.join(command[1:] + extra)}")
             control.clear_requests()
             started = time.monotonic()
