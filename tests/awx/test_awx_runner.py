@@ -109,6 +109,12 @@ def test_approving_a_missing_connection_fails_with_the_arm_fields(job):
 def test_no_secret_or_token_reaches_the_job_artifacts(job, emulator):
     job("ok", connection_name="pe-pending.0001")
     job("failed", connection_name="pe-missing.9999")
+    # A token endpoint (or a proxy before it) that quotes the whole request, client secret included, in
+    # its error: the job fails, and the secret still appears nowhere in its events or output.
+    emulator.add_fault("token_echo", times=None)
+    echoed = job("echoed", connection_name="pe-pending.0001")
+    assert echoed.status == "failed" and "<redacted>" in json.dumps(task_events(echoed, APPROVE_TASK))
+    emulator.clear_faults()
     tokens = emulator.issued_tokens()
     assert tokens, "the jobs signed in: there are tokens to look for"
     for path in every_artifact(job.private_data_dir):
