@@ -42,10 +42,18 @@ if [[ -d "$docsite_rst" ]]; then
     { printf '(%s)=\n\n' "$label"; cat "$stage/$source_md"; } > "${stub%.rst}.md"
     rm "$stub"
   done
-  # Guides link to the examples next to them.
-  if [[ -d "$stage/docs/examples" ]]; then
-    cp -r "$stage/docs/examples" "$docsite_rst/examples"
-  fi
+  # Guides link to the examples and role definitions next to them ...
+  for folder in examples roles; do
+    if [[ -d "$stage/docs/$folder" ]]; then
+      cp -r "$stage/docs/$folder" "$docsite_rst/$folder"
+    fi
+  done
+  # ... and to each other by their file names, which the docsite spells with underscores.
+  for guide in "$stage"/docs/*.md; do
+    name="$(basename "$guide")"
+    [[ "$name" == *-* ]] || continue
+    sed -i "s#](${name}#](${name//-/_}#g" "$docsite_rst"/*.md
+  done
 fi
 
 sphinx-build -M html rst build -c . -W --keep-going -q

@@ -473,7 +473,8 @@ class ConnectionService:
             raise self._missing(name, missing)
         current = None if raw is None else self._normalize(raw)
         self._check_expected(name, current, expect)
-        assert raw is not None and current is not None
+        if raw is None or current is None:  # only without expect, which raised above for a missing one
+            raise self._missing(name, missing)
         header = self.connection_id(name)
         if not needs_update(current, status, description):
             return {"changed": False, "connection": current, "diff": diff(current, current, header)}

@@ -14,7 +14,7 @@ import typing as t
 from urllib.parse import quote
 
 from ansible_collections.privatelink.azure.plugins.module_utils import _connections
-from ansible_collections.privatelink.azure.plugins.module_utils._connections import (  # noqa: F401  # re-exported
+from ansible_collections.privatelink.azure.plugins.module_utils._connections import (  # re-exported, see __all__
     LISTED_STATUSES,
     STATUSES,
     AmbiguousConnection,
@@ -37,6 +37,16 @@ from ansible_collections.privatelink.azure.plugins.module_utils._connections imp
 from ansible_collections.privatelink.azure.plugins.module_utils._connections import describe_value as _describe
 from ansible_collections.privatelink.azure.plugins.module_utils._errors import ValidationError
 from ansible_collections.privatelink.azure.plugins.module_utils._providers import ResourceRef, provider_for
+
+# The generic names are re-exported: the Cosmos DB modules' callers and tests read them from here.
+__all__ = (
+    "API_VERSION", "FIELDS", "LISTED_STATUSES", "PROVIDER", "RESOURCE_TYPE", "STATUSES", "AmbiguousConnection",
+    "ConnectionNotFound", "ConnectionService", "TransitionError", "account_path", "check_transition",
+    "connection_path", "connections_path", "desired", "diff", "endpoint_subscription_id", "filter_connections",
+    "find_by_private_endpoint", "managed_state", "needs_update", "normalize", "same_arm_id",
+    "validate_account_name", "validate_connection_name", "validate_description", "validate_private_endpoint_id",
+    "validate_resource_group", "validate_status", "validate_status_filter", "validate_subscription_id",
+)
 
 PROVIDER = provider_for("Microsoft.DocumentDB/databaseAccounts")
 API_VERSION = PROVIDER.api_version

@@ -24,7 +24,7 @@ description:
     someone else decided meanwhile, so it is not written and its outcome is V(changed_elsewhere).
   - Check mode returns the plan (predicted outcomes) and writes nothing. With C(--diff) each connection to
     change shows its status and description before and after, headed by its ID.
-  - The role M(privatelink.azure.connection_approval) wraps this module with a summary, run statistics for
+  - The role C(privatelink.azure.connection_approval) wraps this module with a summary, run statistics for
     AWX, and a Markdown report.
 author:
   - privatelink.azure maintainers (@privatelink)

@@ -209,7 +209,7 @@ def test_bad_rules_fail_before_any_request(emulator, run_playbook, awx_env):
 SLICE_PLAY = [{
     "hosts": "all", "gather_facts": False,
     "tasks": [{"ansible.builtin.include_role": {"name": "privatelink.azure.connection_approval",
-                                                 "apply": {"delegate_to": "localhost"}},
+                                                "apply": {"delegate_to": "localhost"}},
                "vars": {"connection_approval_scope": {"subscriptions": ["{{ platform_subscription }}"]},
                         "connection_approval_rules": RULES}}],
 }]

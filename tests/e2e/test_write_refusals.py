@@ -51,4 +51,3 @@ def test_a_missing_permission_is_named(emulator, run_playbook, awx_env):
         assert "docs/least-privilege.md" in result["msg"]
         assert ("LinkedAuthorizationFailed means" in result["msg"]) is (code == "LinkedAuthorizationFailed")
     assert [call["status"] for call in arm_calls(emulator, "PUT")] == [403, 403]
-

@@ -164,8 +164,8 @@ def test_cosmos_given_as_a_resource_behaves_as_an_account(emu: Emulator, arm: Ar
     assert response.status_code == 202 and response.json() == {"status": "Enqueued"}
     assert link_state(link.get("pe-pending.0001").json())["status"] == "Pending"  # old state until the end
     wait_for(lambda: link_state(link.get("pe-pending.0001").json())["status"] == "Approved")
-    assert emu.connection(SUB, RG, resource_name(link.ptype), "pe-pending.0001") == stored(emu, link,
-                                                                                             "pe-pending.0001")
+    stored_by_id = stored(emu, link, "pe-pending.0001")
+    assert emu.connection(SUB, RG, resource_name(link.ptype), "pe-pending.0001") == stored_by_id
 
 
 # ---- completion styles ----------------------------------------------------------------------------
@@ -413,8 +413,8 @@ def test_missing_connection_parent_and_group(links: Callable[[str], Link], ptype
     assert no_parent.json()["error"]["code"] == "ParentResourceNotFound"
     no_group = link.call("GET", link.url("pe-pending.0001").replace(f"/resourceGroups/{RG}/", "/resourceGroups/nope/"))
     assert no_group.json()["error"]["code"] == "ResourceGroupNotFound"
-    no_resource = link.call("GET", f"{link.arm.emulator.base_url}{link.resource_id}".replace(resource_name(ptype),
-                                                                                            "ghost"))
+    ghost = f"{link.arm.emulator.base_url}{link.resource_id}".replace(resource_name(ptype), "ghost")
+    no_resource = link.call("GET", ghost)
     assert no_resource.status_code == 404 and no_resource.json()["error"]["code"] == "ResourceNotFound"
 
 

@@ -34,7 +34,7 @@ def test_first_write_reports_the_recorded_remaining_counts() -> None:
 
 def test_disabled_never_refuses_but_counts_down() -> None:
     throttle = Throttle(clock=Clock(), limits={"deletes": (2, 1.0)})
-    results = [throttle.take(SUB, "DELETE") for _ in range(4)]
+    results = [throttle.take(SUB, "DELETE") for _attempt in range(4)]
     assert all(allowed for allowed, _unused in results)
     assert [h["x-ms-ratelimit-remaining-subscription-deletes"] for _unused, h in results] == ["1", "0", "0", "0"]
     assert all("Retry-After" not in h for _unused, h in results)
@@ -43,7 +43,7 @@ def test_disabled_never_refuses_but_counts_down() -> None:
 def test_enabled_refuses_when_empty_with_retry_after_then_refills() -> None:
     clock = Clock()
     throttle = Throttle(enabled=True, limits={"writes": (3, 0.5)}, clock=clock)
-    assert [throttle.take(SUB, "PUT")[0] for _ in range(3)] == [True, True, True]
+    assert [throttle.take(SUB, "PUT")[0] for _attempt in range(3)] == [True, True, True]
     allowed, headers = throttle.take(SUB, "PUT")
     assert not allowed
     assert headers["Retry-After"] == "2"  # one token at 0.5/s

@@ -52,7 +52,7 @@ def test_subscription_throttling_over_https(own) -> None:
     if throttle is None:
         pytest.skip("server.py keeps no Throttle yet")
     throttle.configure(enabled=True, reads=(2, 0.5))
-    assert [arm.get(arm.url()).status_code for _ in range(2)] == [200, 200]
+    assert [arm.get(arm.url()).status_code for _attempt in range(2)] == [200, 200]
     refused = arm.get(arm.url())
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "SubscriptionRequestsThrottled"

@@ -84,7 +84,7 @@ def test_resource_id_parts_and_path():
 
 @pytest.mark.parametrize("value", [
     None, "", "ordersdata", f"/subscriptions/{SUB}/resourceGroups/rg-data",
-    f"/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x",
+    "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x",
     STORAGE + "/privateEndpointConnections/pe",  # a connection, not a resource
     f"/subscriptions/{SUB}/resourceGroups/rg./providers/Microsoft.Storage/storageAccounts/x",
     f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/..",
