@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import re
 import threading
@@ -166,6 +167,8 @@ class Estate:
         self._sleep = sleep
         self._clock = clock
         self.pacer = Pacer(sleep)
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
         client.on_response = self.pacer.observe
         client.report_progress = False
 
@@ -326,9 +329,12 @@ class Estate:
                 done, pending = concurrent.futures.wait(pending, timeout=PROGRESS_EVERY)
                 for future in done:
                     results[futures[future]] = future.result()
+                with self._in_flight_lock:
+                    in_flight = self._in_flight
                 report(ProgressEvent(f"Writing {len(order)} connections",
-                                     f"{len(order) - len(pending)} done, {len(pending)} in flight or waiting",
-                                     self._clock() - started, len(order) - len(pending)))
+                                     f"{len(order) - len(pending)} done, {in_flight} in flight, "
+                                     f"{len(pending) - in_flight} left", self._clock() - started,
+                                     len(order) - len(pending)))
         self.stats.paced = self.pacer.paced
         self.stats.throttled = self.pacer.throttled
         return results
@@ -340,7 +346,7 @@ class Estate:
         service = ConnectionService(self.client, ref, provider_for(decision.resource_type))
         expect = (decision.status_before, decision.description_before)
         options = {"check_mode": False, "wait": True, "wait_timeout": self.wait_timeout, "expect": expect}
-        with limits[subscription]:
+        with limits[subscription], self._counted():
             self.pacer.before(subscription, "reads")
             self.pacer.before(subscription, "deletes" if decision.action == "delete" else "writes")
             try:
@@ -357,6 +363,16 @@ class Estate:
                 error = fields.get("error") or {"code": type(err).__name__, "message": err.msg}
                 return decision.failed(error, fields.get("request_id"))
         return decision
+
+    @contextlib.contextmanager
+    def _counted(self) -> t.Iterator[None]:
+        with self._in_flight_lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
 
     @staticmethod
     def _send(service: ConnectionService, decision: _policy.Decision, options: dict[str, t.Any]) -> None:
