@@ -17,7 +17,7 @@ cd "$repo_root"
 # Python:ansible-core minor. 2.17-2.19 are the releases that install on Python 3.11; 2.20 and
 # 2.21 need Python 3.12 or later.
 cells=(${MATRIX_CELLS:-3.11:2.17 3.11:2.18 3.11:2.19 3.12:2.20 3.12:2.21})
-e2e_select="${MATRIX_E2E_SELECT:-check_apply_rerun or managed_identity or lists_every_connection or module_defaults_group or no_secret_in_verbose}"
+e2e_select="${MATRIX_E2E_SELECT:-check_apply_rerun or managed_identity or lists_every_connection or module_defaults_group or no_secret_in_verbose or (each_type and (storageAccounts or KeyVault/vaults or batchAccounts)) or check_mode_predicts}"
 matrix_dir="$repo_root/.build/matrix"
 mkdir -p "$matrix_dir"
 

@@ -86,7 +86,7 @@ def by_name(run):
 
 
 @pytest.mark.parametrize("provider", PROVIDERS, ids=[p.resource_type for p in PROVIDERS])
-def test_check_apply_rerun_on_every_type(provider, emulator, run_playbook, awx_env):
+def test_each_type_from_check_to_rerun(provider, emulator, run_playbook, awx_env):
     emulator.seed(seed(provider))
     emulator.clear_requests()
     tasks = scenario(provider)
