@@ -75,10 +75,12 @@ projects that sub-field (null when absent) under the name ``connections``. ``| l
 {"code":"ParserFailure","message": <what the emulator could not parse>}]}}``, ARG's own shape.
 
 Paging: rows are sorted by ``id`` (case-insensitively) so pages are stable (the recorded pages are in that
-order too). A ``$skipToken`` is returned while rows remain, but only when ``id`` is projected (ARG can page
-only then); without ``id`` the remaining rows are simply not returned. ``resultTruncated`` is ``"true"`` only
-when the request carried no ``$skipToken`` and more than 1000 rows match from ``$skip`` on, i.e. more than
-ARG's maximum of 1000 rows would have been returned without paging.
+order too). A ``$skipToken`` is returned while rows remain after the page, but only when ARG can page: ``id``
+is projected (the emulator's stand-in for ARG's rule that not every output column may be dynamic or null) and
+the query has no ``limit``/``take`` (ARG's paging documentation, concepts/paging-results). ``resultTruncated``
+is ``"true"`` exactly when rows remain and no ``$skipToken`` is given ("When resultTruncated is true, the
+$skipToken property isn't set", same page); a page with a token reads ``"false"``, however many rows remain
+(paged: 9969 rows, a page of 2 with a token, ``"false"``; skip-token: 2876 rows, ``"false"``).
 """
 from __future__ import annotations
 
@@ -151,7 +153,8 @@ class ParsedQuery:
 
     @property
     def pageable(self) -> bool:
-        return any(name == "id" for name, _unused in self.columns)
+        """ARG can hand out a $skipToken: ``id`` is projected and no ``limit``/``take`` cuts the rows."""
+        return self.limit is None and any(name == "id" for name, _unused in self.columns)
 
 
 _STRING = r"""(?:'[^']*'|"[^"]*")"""
@@ -437,8 +440,9 @@ class ResourceGraph:
             "count": len(page),
             "data": parsed.table(page) if result_format == "table" else [parsed.project(row) for row in page],
             "facets": [],
-            "resultTruncated": "true" if not token and len(matching) - skip > self.page_size_max else "false",
         }
-        if parsed.pageable and skip + len(page) < len(matching):
+        more = skip + len(page) < len(matching)
+        answer["resultTruncated"] = "true" if more and not parsed.pageable else "false"
+        if more and parsed.pageable:
             answer["$skipToken"] = self._issue(legacy, size, skip + len(page))
         return 200, answer
