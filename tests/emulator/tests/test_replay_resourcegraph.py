@@ -57,10 +57,9 @@ def seed_for(interactions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[s
     total = max(answer_of(item)["totalRecords"] for item in interactions)
     if re.search(r"\|\s*(?:limit|take)\s", first["query"]):
         total += LIMIT_EXTRA
-    resources = []
-    for index in range(total):
-        resources.append({"type": TYPES[index % len(TYPES)], "subscription_id": subscriptions[index % len(subscriptions)],
-                          "resource_group": f"rg-{index % 7}", "name": f"res{index:05d}", "connections": []})
+    resources = [{"type": TYPES[index % len(TYPES)], "subscription_id": subscriptions[index % len(subscriptions)],
+                  "resource_group": f"rg-{index % 7}", "name": f"res{index:05d}", "connections": []}
+                 for index in range(total)]
     ids = sorted(f"/subscriptions/{r['subscription_id']}/resourceGroups/{r['resource_group']}/providers/{r['type']}/"
                  f"{r['name']}".lower() for r in resources)
     resources += [{"type": TYPES[0], "subscription_id": UNASKED_SUBSCRIPTION, "resource_group": "rg-0",
@@ -77,9 +76,9 @@ def json_token(token: str) -> tuple[int, int] | None:
 
 
 def quota_headers(headers: Any) -> dict[str, str]:
-    pairs = headers.items()
+    """The rate-limit and quota headers, by lowercase name (recorded values are lists)."""
     return {name.lower(): value[0] if isinstance(value, list) else value
-            for name, value in pairs if QUOTA_HEADER.match(name.lower())}
+            for name, value in headers.items() if QUOTA_HEADER.match(name.lower())}
 
 
 def same_shape(recorded: Any, got: Any) -> bool:
@@ -173,10 +172,10 @@ def test_replay_resource_graph(emu: Emulator, recording: Path) -> None:
             recorded_next, next_token = want["$skipToken"], got["$skipToken"]
             if json_token(recorded_next) is not None and next_token != recorded_next:
                 # 2021 tokens are base64 JSON: the emulator's must be the recorded one, byte for byte.
-                problems.append(f"{step}: $skipToken {json_token(next_token)} != recorded {json_token(recorded_next)}")
+                problems.append(f"{step}: $skipToken {next_token!r} ({json_token(next_token)}) != recorded "
+                                f"{recorded_next!r} ({json_token(recorded_next)})")
             issued[recorded_next] = next_token
             page_start[next_token] = start + got["count"]
     assert not problems, "\n".join(problems)
     assert [(r["method"], r["status"]) for r in emu.requests("arm")] == [
         (item["request"]["method"], item["response"]["status"]["code"]) for item in interactions]
-
