@@ -279,3 +279,16 @@ def test_2018_answers_carry_the_tenant_writes_budget_instead_of_the_user_quota()
     clock.now += 3600
     assert graph.query("alice", legacy, api_version="2018-09-01-preview")[2] == {
         "x-ms-ratelimit-remaining-tenant-writes": "1199"}  # a new hour
+
+
+def test_the_oldest_2018_tokens_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("armemu.resourcegraph.OPAQUE_TOKENS_KEPT", 1)
+    graph = graph_of([row(SUB, "rg", STORAGE, f"st{i}") for i in range(3)])
+    legacy = {"subscriptions": [SUB], "query": "project id", "options": {"$top": 1}}
+    older = graph.query("c", legacy, api_version="2018-09-01-preview")[1]["$skipToken"]
+    newer = graph.query("c", legacy, api_version="2018-09-01-preview")[1]["$skipToken"]
+    again = {**legacy, "options": {"$skipToken": older}}
+    status, answer, _unused = graph.query("c", again, api_version="2018-09-01-preview")
+    assert status == 400 and answer["error"]["message"] == "The skip token is invalid."
+    again["options"]["$skipToken"] = newer
+    assert graph.query("c", again, api_version="2018-09-01-preview")[1]["count"] == 1
