@@ -7,7 +7,7 @@ emulator, and the answer is compared with the recorded one: status code, presenc
 long-running-operation headers (Azure-AsyncOperation, Location), and the state of every connection in the
 body (status, description, provisioningState, etag presence). Where the recording polls a connection until
 its provisioningState settles (Key Vault), the emulator's op_duration is short and the replay re-reads until
-the recorded state appears. Resource Graph recordings are another helper's.
+the recorded state appears. The Resource Graph recordings are replayed by test_replay_resourcegraph.py.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import pytest
 import requests
 import yaml
 from emu_helpers import fetch_token
+from test_replay_resourcegraph import FILES as GRAPH_FILES
 
 from armemu import Emulator
 from armemu.providers import provider
@@ -224,3 +225,7 @@ def test_replay_covers_every_provider_recording() -> None:
     if not RECORDINGS.is_dir():
         pytest.skip(f"recordings folder {RECORDINGS} is absent")
     assert {p.name.split("-")[0] for p in FILES} >= {"keyvault", "storage", "sql", "batch", "search"}
+    # Every recording of the folder is replayed by this file or by test_replay_resourcegraph.py, once.
+    replayed = [p.name for p in FILES] + [p.name for p in GRAPH_FILES]
+    assert sorted(replayed) == sorted(p.name for p in RECORDINGS.glob("*.yaml"))
+    assert len(set(replayed)) == len(replayed)
