@@ -169,6 +169,7 @@ class Estate:
         self.pacer = Pacer(sleep)
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
+        self._wanted_types = {value.lower(): value for value in self._types()}
         client.on_response = self.pacer.observe
         client.report_progress = False
 
@@ -196,8 +197,7 @@ class Estate:
 
     def _canonical(self, row: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
         """A discovered resource with the provider table's type spelling; None for a type out of scope."""
-        wanted = {value.lower(): value for value in self._types()}
-        resource_type = wanted.get(str(row.get("type") or "").lower())
+        resource_type = self._wanted_types.get(str(row.get("type") or "").lower())
         if resource_type is None or not isinstance(row.get("id"), str):
             return None
         return {"id": row["id"], "type": resource_type, "tags": row.get("tags") or {}}
