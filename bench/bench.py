@@ -488,6 +488,10 @@ class EstateRun(t.NamedTuple):
     rss: float  # MiB, ansible-playbook's largest process
 
     @property
+    def task_time(self) -> float:
+        return self.task["end"] - self.task["start"]
+
+    @property
     def writes(self) -> list[dict[str, t.Any]]:
         """The writes ARM applied (a throttled or refused request is not a write)."""
         return [e for e in self.log if e["kind"] == "arm" and e["method"] in WRITE_METHODS and e["status"] < 400]
@@ -514,10 +518,22 @@ def run_estate_play(bench: Bench, task: dict[str, t.Any], *, check: bool = False
     return EstateRun(run["wall"], tasks[0], bench.control.requests(), rss)
 
 
+def lowest_remaining(log: t.Iterable[t.Mapping[str, t.Any]]) -> str:
+    """The lowest x-ms-ratelimit-remaining-subscription-* header the emulator sent, per kind."""
+    lowest: dict[str, int] = {}
+    for entry in log:
+        for name, value in (entry.get("response_headers") or {}).items():
+            prefix = "x-ms-ratelimit-remaining-subscription-"
+            if name.lower().startswith(prefix) and "global" not in name.lower() and str(value).isdigit():
+                kind = name.lower()[len(prefix):]
+                lowest[kind] = min(lowest.get(kind, int(value)), int(value))
+    return ", ".join(f"{kind} {value}" for kind, value in sorted(lowest.items())) or "no header seen"
+
+
 def measure_write_overhead(bench: Bench) -> tuple[float, int]:
     """The module's own cost of one write, serially: on one subscription of Storage accounts (whose writes
     answer at once), (apply task - check task) / writes with max_concurrent_writes 1."""
-    seed = seeds.estate_seed(1, 20, 5)
+    seed = seeds.estate_seed(1, 100, 5)
     seed["resources"] = [dict(r, type="Microsoft.Storage/storageAccounts") for r in seed["resources"]]
     bench.reset(seed)
     subscriptions = [seeds.estate_subscription(0)]
@@ -525,8 +541,7 @@ def measure_write_overhead(bench: Bench) -> tuple[float, int]:
     check = run_estate_play(bench, task, check=True)
     apply = run_estate_play(bench, task)
     writes = len(apply.writes)
-    took = lambda run: run.task["end"] - run.task["start"]  # noqa: E731
-    return (took(apply) - took(check)) / max(1, writes), writes
+    return (apply.task_time - check.task_time) / max(1, writes), writes
 
 
 def bench_estate(bench: Bench, shape: tuple[int, int, int], op: float, rows: list[Row],
@@ -548,16 +563,19 @@ def bench_estate(bench: Bench, shape: tuple[int, int, int], op: float, rows: lis
         runs[discovery] = run_estate_play(bench, policy_task(subscriptions, discovery), check=True)
     runs["apply"] = run_estate_play(bench, policy_task(subscriptions, "resource_graph"))
     runs["again"] = run_estate_play(bench, policy_task(subscriptions, "resource_graph"))
-    facts["estate"] = {name: {"wall": run.wall, "task": run.task["end"] - run.task["start"],
+    facts["estate"] = {name: {"wall": run.wall, "task": run.task_time,
                               "stats": run.task.get("stats"), "rss": run.rss} for name, run in runs.items()}
 
-    graph_expected = seeds.graph_calls(expected["graph_pages"], expected["listed"])
-    arm_expected = seeds.arm_calls(collection_types(), expected["subscriptions"], expected["listed"])
-    for discovery, formula_calls, formula in (
-            ("resource_graph", graph_expected, f"{expected['graph_pages']} pages + {expected['listed']} per-resource "
-                                              f"lists = {graph_expected}"),
-            ("arm", arm_expected, f"{collection_types()} types x {expected['subscriptions']} subscriptions + "
-                                  f"{expected['listed']} per-resource lists = {arm_expected}")):
+    types, listed = collection_types(), expected["listed"]
+    graph_expected = seeds.graph_calls(expected["graph_pages"], listed)
+    arm_expected = seeds.arm_calls(types, expected["subscriptions"], listed)
+    formulas = {
+        "resource_graph": (graph_expected, f"{expected['graph_pages']} pages + {listed} per-resource lists "
+                                           f"= {graph_expected}"),
+        "arm": (arm_expected, f"{types} types x {expected['subscriptions']} subscriptions + {listed} per-resource "
+                              f"lists = {arm_expected}"),
+    }
+    for discovery, (formula_calls, formula) in formulas.items():
         run = runs[discovery]
         stats = run.task.get("stats") or {}
         summary = run.task.get("summary") or {}
@@ -571,7 +589,7 @@ def bench_estate(bench: Bench, shape: tuple[int, int, int], op: float, rows: lis
         calls = stats.get("discovery_calls")
         rows.append(Row(f"estate: discovery calls, {discovery}", str(calls), f"= {formula}", "-",
                         calls == formula_calls))
-        notes.append(f"estate check mode, {discovery}: task {run.task['end'] - run.task['start']:.1f} s of "
+        notes.append(f"estate check mode, {discovery}: task {run.task_time:.1f} s of "
                      f"{run.wall:.1f} s; stats {json.dumps(stats, sort_keys=True)}; 429s {run.throttled}; "
                      f"peak RSS {run.rss:.0f} MiB")
 
@@ -598,9 +616,11 @@ def bench_estate(bench: Bench, shape: tuple[int, int, int], op: float, rows: lis
     rows.append(Row(f"estate: re-run, {len(again.writes)} writes, changed={str(again.task['changed']).lower()}",
                     fmt_s(again.wall), "0 writes, changed=false", "-",
                     not again.writes and not again.task["changed"]))
-    notes.append(f"estate apply: task {apply.task['end'] - apply.task['start']:.1f} s of {apply.wall:.1f} s; "
+    notes.append(f"estate apply: task {apply.task_time:.1f} s of {apply.wall:.1f} s; "
                  f"stats {json.dumps(apply.task.get('stats'), sort_keys=True)}; outcomes "
                  f"{json.dumps(outcomes, sort_keys=True)}; writes by type {json.dumps(expected['writes'])}")
+    notes.append(f"estate apply, HTTP calls: {describe_calls(seeds.classify_calls(apply.log))}; lowest "
+                 f"remaining in a subscription's buckets (throttle on): {lowest_remaining(apply.log)}")
     notes.append(f"estate per-write overhead {overhead * 1000:.0f} ms: (apply - check) / {probe_writes} writes, "
                  "one subscription of Storage accounts (writes answer at once), max_concurrent_writes 1")
 
