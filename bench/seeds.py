@@ -206,6 +206,34 @@ def serial_sum(writes: t.Mapping[str, int], long_running: t.Collection[str], ope
                for resource_type, count in writes.items())
 
 
+def write_spans(entries: t.Iterable[t.Mapping[str, t.Any]]) -> list[tuple[float, float]]:
+    """(first, last) request time per written connection: from the re-read before the write to the last
+    request naming the connection (the read after the operation, for a long-running write)."""
+    spans: dict[str, list[float]] = {}
+    written: set[str] = set()
+    for entry in entries:
+        path = str(entry.get("path", ""))
+        if entry.get("kind") != "arm" or "/privateendpointconnections/" not in path.lower():
+            continue
+        key = path.lower()
+        span = spans.setdefault(key, [entry["time"], entry["time"]])
+        span[0], span[1] = min(span[0], entry["time"]), max(span[1], entry["time"])
+        if entry.get("method") in ("PUT", "PATCH", "DELETE"):
+            written.add(key)
+    return [(spans[key][0], spans[key][1]) for key in sorted(written)]
+
+
+def peak_overlap(spans: t.Iterable[tuple[float, float]]) -> int:
+    """The most spans open at one time (a span that ends when another starts does not overlap it)."""
+    events = sorted([(start, 1) for start, _end in spans] + [(end, -1) for _start, end in spans],
+                    key=lambda event: (event[0], event[1]))
+    peak = current = 0
+    for _time, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
 def median(values: t.Iterable[float]) -> float:
     data = list(values)
     if not data:

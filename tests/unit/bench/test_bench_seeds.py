@@ -139,3 +139,24 @@ def test_estate_expected_writes_and_discovery_calls():
 def test_serial_sum_waits_only_for_writes_that_run_an_operation():
     writes = {"Microsoft.Storage/storageAccounts": 10, "Microsoft.KeyVault/vaults": 5}
     assert seeds.serial_sum(writes, {"Microsoft.KeyVault/vaults"}, 2.0, 0.1) == pytest.approx(10 * 0.1 + 5 * 2.1)
+
+
+def test_writes_in_flight_are_counted_from_the_log():
+    conn = ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st"
+            "/privateEndpointConnections")
+    log = [
+        {"time": 1.0, "kind": "arm", "method": "GET", "path": f"{conn}/a"},
+        {"time": 1.1, "kind": "arm", "method": "PUT", "path": f"{conn}/a"},
+        {"time": 1.2, "kind": "arm", "method": "GET", "path": f"{conn}/b"},
+        {"time": 1.3, "kind": "arm", "method": "PUT", "path": f"{conn}/b"},
+        {"time": 2.0, "kind": "operation", "method": "GET", "path": "/subscriptions/s/providers/x/operationStatuses/1"},
+        {"time": 3.0, "kind": "arm", "method": "GET", "path": f"{conn}/a"},  # a ends after b started
+        {"time": 3.5, "kind": "arm", "method": "GET", "path": f"{conn}/c"},  # read, never written
+        {"time": 4.0, "kind": "arm", "method": "GET", "path": f"{conn}/b"},
+        {"time": 4.0, "kind": "arm", "method": "GET", "path": f"{conn}/d"},
+        {"time": 4.5, "kind": "arm", "method": "PUT", "path": f"{conn}/d"},  # starts as b ends
+    ]
+    spans = seeds.write_spans(log)
+    assert spans == [(1.0, 3.0), (1.2, 4.0), (4.0, 4.5)]
+    assert seeds.peak_overlap(spans) == 2
+    assert seeds.peak_overlap([]) == 0
