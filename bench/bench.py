@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""``make bench``: the performance figures of issue 6, measured side by side in one run.
+"""``make bench``: the performance figures of issue 6 and the estate of issue 12, measured in one run.
 
 Everything runs on loopback against the ARM emulator (``armemu serve`` in its own process), with the
 real azure-identity ClientSecretCredential, real ansible-playbook and the working tree's collection.
-The table goes to stdout and to bench/RESULTS.md. See bench/README.md for what each figure means.
+The table goes to stdout, to bench/RESULTS.md and, for the estate section, to bench/RESULTS-estate.md.
+See bench/README.md for what each figure means.
 """
 
 from __future__ import annotations

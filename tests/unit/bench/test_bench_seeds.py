@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The helpers that turn emulator logs and timings into the figures bench/RESULTS.md reports."""
+"""The seeds and helpers that turn emulator logs and timings into the figures of bench/RESULTS.md and
+bench/RESULTS-estate.md."""
 
 from __future__ import annotations
 
