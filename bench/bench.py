@@ -571,8 +571,6 @@ def bench_estate(bench: Bench, shape: tuple[int, int, int], op: float, latency: 
         bench.control.clear_faults()
     runs["apply"] = run_estate_play(bench, policy_task(subscriptions, "resource_graph"))
     runs["again"] = run_estate_play(bench, policy_task(subscriptions, "resource_graph"))
-    facts["estate"] = {name: {"wall": run.wall, "task": run.task_time,
-                              "stats": run.task.get("stats"), "rss": run.rss} for name, run in runs.items()}
 
     types, listed = collection_types(), expected["listed"]
     graph_expected = seeds.graph_calls(expected["graph_pages"], listed)
