@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Bench-only callback: one JSON line per task with its wall-clock start and end.
+"""Bench-only callback: one JSON line per task with its wall-clock start and end (and, for the policy
+module, its ``summary``, ``stats`` and the number of decisions).
 
 A task's time runs from ``v2_playbook_on_task_start`` (the controller is about to run it) to its
 result (the module process has exited and its JSON is parsed), so it holds everything Ansible and
@@ -57,10 +58,19 @@ class CallbackModule(CallbackBase):
     def _result(self, result, status: str) -> None:
         end = time.time()
         task = result._task
-        self._write({
+        entry = {
             "event": "task", "task": task.get_name(), "status": status, "start": self._started.get(task._uuid),
             "end": end, "changed": bool(result._result.get("changed")),
-        })
+        }
+        # The policy module's own accounts of its run (not its decisions: thousands on an estate).
+        for key in ("summary", "stats"):
+            if isinstance(result._result.get(key), dict):
+                entry[key] = result._result[key]
+        if isinstance(result._result.get("decisions"), list):
+            entry["decisions"] = len(result._result["decisions"])
+        if status == "failed":
+            entry["msg"] = str(result._result.get("msg", ""))[:2000]
+        self._write(entry)
 
     def v2_runner_on_ok(self, result):
         self._result(result, "ok")
