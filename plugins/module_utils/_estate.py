@@ -46,6 +46,8 @@ RESOURCE_GRAPH_PAGE = 1000
 # Pace a subscription's requests when ARM says fewer than this many are left in its bucket.
 LOW_WATER = 20
 PROGRESS_EVERY = 5.0
+# Threads of one policy run: max_concurrent_writes per subscription, up to this many in all.
+MAX_WORKERS = 128
 _SUBSCRIPTION = re.compile(r"/subscriptions/([0-9a-fA-F-]{36})(?:/|$)")
 _DURATION = re.compile(r"^(\d+):(\d{2}):(\d{2})(?:\.\d+)?$")
 
@@ -170,6 +172,7 @@ class Estate:
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
         self._wanted_types = {value.lower(): value for value in self._types()}
+        self._calls_lock = threading.Lock()
         client.on_response = self.pacer.observe
         client.report_progress = False
 
@@ -181,19 +184,43 @@ class Estate:
         """Every connection in scope, with its resource's type and tags."""
         resources = self._discover_resource_graph() if self.stats.discovery == "resource_graph" \
             else self._discover_arm()
-        connections: list[dict[str, t.Any]] = []
-        seen: set[str] = set()
+        unique: dict[str, tuple[dict[str, t.Any], list[t.Any] | None]] = {}
         for resource, raw_connections in resources:
-            if resource["id"].lower() in seen:
-                continue
-            seen.add(resource["id"].lower())
-            provider = provider_for(resource["type"])
-            if raw_connections is None:  # not embedded: one list call for this resource
-                raw_connections = self._list_connections(resource["id"], provider)
-            connections.extend(connections_of(resource, raw_connections, provider))
-        self.stats.resources = len(seen)
+            unique.setdefault(resource["id"].lower(), (resource, raw_connections))
+        # Not embedded: one list call per resource, run concurrently like the writes.
+        missing = [resource for resource, raw in unique.values() if raw is None]
+        listed = dict(zip((r["id"].lower() for r in missing), self._concurrently(
+            missing, lambda r: parse_resource_id(r["id"]).subscription_id,
+            lambda r: self._list_connections(r["id"], provider_for(r["type"])))))
+        connections: list[dict[str, t.Any]] = []
+        for key, (resource, raw_connections) in unique.items():
+            raw = listed[key] if raw_connections is None else raw_connections
+            connections.extend(connections_of(resource, raw, provider_for(resource["type"])))
+        self.stats.resources = len(unique)
         self.stats.connections = len(connections)
         return connections
+
+    def _concurrently(self, items: t.Sequence[t.Any], subscription: t.Callable[[t.Any], str],
+                      read: t.Callable[[t.Any], t.Any]) -> list[t.Any]:
+        """``read(item)`` for each item, in order, concurrently: at most max_concurrent_writes reads at a time per
+        subscription (``subscription(item)``), paced by ARM's remaining-reads header like the writes."""
+        if not items:
+            return []
+        subscription_of = [subscription(item).lower() for item in items]
+        limits = {sub: threading.BoundedSemaphore(self.max_concurrent_writes) for sub in set(subscription_of)}
+
+        def one(index: int) -> t.Any:
+            with limits[subscription_of[index]]:
+                self.pacer.before(subscription_of[index], "reads")
+                return read(items[index])
+
+        workers = min(MAX_WORKERS, self.max_concurrent_writes * len(limits), len(items))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="privatelink") as pool:
+            return list(pool.map(one, range(len(items))))
+
+    def _count_call(self) -> None:
+        with self._calls_lock:
+            self.stats.discovery_calls += 1
 
     def _canonical(self, row: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
         """A discovered resource with the provider table's type spelling; None for a type out of scope."""
@@ -228,7 +255,7 @@ class Estate:
             options: dict[str, t.Any] = {"$top": RESOURCE_GRAPH_PAGE, "resultFormat": "objectArray"}
             if token:
                 options["$skipToken"] = token
-            self.stats.discovery_calls += 1
+            self._count_call()
             result = self.client.request(
                 "POST", RESOURCE_GRAPH_PATH, action="Querying Azure Resource Graph",
                 params={"api-version": RESOURCE_GRAPH_API},
@@ -248,34 +275,42 @@ class Estate:
                 self._sleep(parse_duration(result.headers.get("x-ms-user-quota-resets-after")) or 1.0)
 
     def _arm_pages(self, path: str, action: str, api_version: str) -> t.Iterator[dict[str, t.Any]]:
-        self.stats.discovery_calls += 1
+        self._count_call()
         result = self.client.get_json(path, action=action, params={"api-version": api_version})
         while True:
             body = result.body if isinstance(result.body, dict) else {}
             yield from (item for item in body.get("value") or [] if isinstance(item, dict))
             if not body.get("nextLink"):
                 return
-            self.stats.discovery_calls += 1
+            self._count_call()
             result = self.client.get_json(body["nextLink"], action=action)
 
     def _discover_arm(self) -> list[tuple[dict[str, t.Any], list[t.Any] | None]]:
         groups = {group.lower() for group in self.scope.resource_groups}
         found = []
-        for subscription in self.scope.subscriptions:
-            for resource_type in self._types():
-                provider = provider_for(resource_type)
-                action = f"Listing the {provider.label} resources of subscription {subscription}"
-                for item in self._arm_pages(f"/subscriptions/{subscription}/providers/{resource_type}", action,
-                                            provider.api_version):
-                    resource = self._canonical({**item, "type": resource_type})
-                    if resource is None or (groups and parse_resource_id(resource["id"]).resource_group.lower()
-                                            not in groups):
-                        continue
-                    found.append((resource, self._embedded(item)))
+        lists = [(subscription, resource_type) for subscription in self.scope.subscriptions
+                 for resource_type in self._types()]
+
+        def list_type(pair: tuple[str, str]) -> list[dict[str, t.Any]]:
+            subscription, resource_type = pair
+            provider = provider_for(resource_type)
+            return list(self._arm_pages(f"/subscriptions/{subscription}/providers/{resource_type}",
+                                        f"Listing the {provider.label} resources of subscription {subscription}",
+                                        provider.api_version))
+
+        # One list per type and subscription, concurrently (in order, so the result does not depend on timing).
+        for (_subscription, resource_type), items in zip(lists, self._concurrently(
+                lists, lambda pair: pair[0], list_type)):
+            for item in items:
+                resource = self._canonical({**item, "type": resource_type})
+                if resource is None or (groups and parse_resource_id(resource["id"]).resource_group.lower()
+                                        not in groups):
+                    continue
+                found.append((resource, self._embedded(item)))
         for resource_id in self.scope.resources:
             ref = parse_resource_id(resource_id)
             provider = provider_for(ref.resource_type)
-            self.stats.discovery_calls += 1
+            self._count_call()
             item = self.client.get_json(ref.path, action=f"Reading {provider.label} resource {ref.name!r}",
                                         params={"api-version": provider.api_version}).body
             found.append(({"id": item.get("id") or ref.id, "type": provider.resource_type,
@@ -320,7 +355,7 @@ class Estate:
                 if queue:
                     order.append(queue.popleft())
         limits = {sub: threading.BoundedSemaphore(self.max_concurrent_writes) for sub in by_subscription}
-        workers = min(64, self.max_concurrent_writes * len(limits), len(order))
+        workers = min(MAX_WORKERS, self.max_concurrent_writes * len(limits), len(order))
         started = self._clock()
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="privatelink") as pool:
             futures = {pool.submit(self._write_one, decisions[index], limits): index for index in order}

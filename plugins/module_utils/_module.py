@@ -191,11 +191,14 @@ def resource_service(params: t.Mapping[str, t.Any]) -> ResourceConnectionService
 
 
 def policy_client(params: t.Mapping[str, t.Any]) -> _arm.ArmClient:
-    """A client of its own for the policy module: its session keeps a connection per concurrent write."""
+    """A client of its own for the policy module: its session keeps a connection per concurrent request."""
+    from ansible_collections.privatelink.azure.plugins.module_utils._estate import (  # pylint: disable=import-outside-toplevel
+        MAX_WORKERS,
+    )
+
     settings = resolve_auth(dict(params))
-    workers = max(4, min(64, int(params.get("max_concurrent_writes") or 8) * 4))
     return _arm.ArmClient(settings.arm_endpoint, _credential(settings), settings.scope,
-                          credential_source=settings.source, session=_arm.new_session(pool_maxsize=workers),
+                          credential_source=settings.source, session=_arm.new_session(pool_maxsize=MAX_WORKERS),
                           timeout=request_timeouts(params.get("request_timeout", 60)))
 
 
