@@ -26,11 +26,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
 import seeds  # noqa: E402
 from armemu import providers as emulated_types  # noqa: E402
 from armemu.client import EmulatorControl  # noqa: E402
 from seeds import median  # noqa: E402
+
+from ansible_collections.privatelink.azure.plugins.module_utils._estate import MAX_WORKERS  # noqa: E402
 
 MODULE = "privatelink.azure.cosmosdb_private_endpoint_connection"
 ROLE = "privatelink.azure.cosmosdb_connection_approval"
@@ -634,9 +637,9 @@ def bench_estate(bench: Bench, shape: tuple[int, int, int], op: float, latency: 
                  f"{json.dumps(outcomes, sort_keys=True)}; writes by type {json.dumps(expected['writes'])}")
     spans = seeds.write_spans(apply.log)
     busy = [end - start for start, end in spans]
-    workers = min(64, 8 * expected["subscriptions"], written)
+    workers = min(MAX_WORKERS, 8 * expected["subscriptions"], written)
     notes.append(f"estate apply, writes in flight at most {seeds.peak_overlap(spans)} (the module runs "
-                 f"min(64, max_concurrent_writes 8 x {expected['subscriptions']} subscriptions) = {workers} "
+                 f"min({MAX_WORKERS}, max_concurrent_writes 8 x {expected['subscriptions']} subscriptions) = {workers} "
                  f"threads); a write took {median(busy) if busy else 0:.2f} s (median, re-read to last request), "
                  f"{sum(busy):.0f} s in all, {sum(busy) / workers:.1f} s spread over {workers} threads")
     notes.append(f"estate apply, HTTP calls: {describe_calls(seeds.classify_calls(apply.log))}; lowest "
