@@ -101,7 +101,7 @@ def test_estate_seed_mixes_the_types_of_the_issue():
     assert seeds.NOT_EMBEDDING <= set(by_type)
     # Types are spread over the subscriptions, not one type per subscription.
     first = [r["type"] for r in seed["resources"] if r["subscription_id"] == seeds.estate_subscription(0)]
-    assert {t: first.count(t) for t in set(first)} == {t: share for t, share in seeds.ESTATE_MIX}
+    assert {t: first.count(t) for t in set(first)} == dict(seeds.ESTATE_MIX)
 
 
 def test_estate_seed_half_pending_and_a_third_of_those_allowed():
