@@ -34,6 +34,9 @@ from armemu.client import EmulatorControl  # noqa: E402
 from seeds import median  # noqa: E402
 
 from ansible_collections.privatelink.azure.plugins.module_utils._estate import MAX_WORKERS  # noqa: E402
+from ansible_collections.privatelink.azure.plugins.module_utils._tasks import POLICY  # noqa: E402
+
+DEFAULT_CONCURRENCY = POLICY.spec["argument_spec"]["max_concurrent_writes"]["default"]
 
 MODULE = "privatelink.azure.cosmosdb_private_endpoint_connection"
 ROLE = "privatelink.azure.cosmosdb_connection_approval"
@@ -637,9 +640,11 @@ def bench_estate(bench: Bench, shape: tuple[int, int, int], op: float, latency: 
                  f"{json.dumps(outcomes, sort_keys=True)}; writes by type {json.dumps(expected['writes'])}")
     spans = seeds.write_spans(apply.log)
     busy = [end - start for start, end in spans]
-    workers = min(MAX_WORKERS, 8 * expected["subscriptions"], written)
+    workers = min(MAX_WORKERS, DEFAULT_CONCURRENCY * expected["subscriptions"], written)
+    subscriptions = expected["subscriptions"]
     notes.append(f"estate apply, writes in flight at most {seeds.peak_overlap(spans)} (the module runs "
-                 f"min({MAX_WORKERS}, max_concurrent_writes 8 x {expected['subscriptions']} subscriptions) = {workers} "
+                 f"min({MAX_WORKERS}, max_concurrent_writes {DEFAULT_CONCURRENCY} x {subscriptions} subscriptions) = "
+                 f"{workers} "
                  f"threads); a write took {median(busy) if busy else 0:.2f} s (median, re-read to last request), "
                  f"{sum(busy):.0f} s in all, {sum(busy) / workers:.1f} s spread over {workers} threads")
     notes.append(f"estate apply, HTTP calls: {describe_calls(seeds.classify_calls(apply.log))}; lowest "

@@ -157,7 +157,7 @@ class Estate:
     """Discovery, plan and writes of the connection policy for one scope."""
 
     def __init__(self, client: t.Any, scope: _policy.Scope, rules: t.Sequence[_policy.Rule], *,
-                 discovery: str = "resource_graph", max_concurrent_writes: int = 8, wait_timeout: float = 900,
+                 discovery: str = "resource_graph", max_concurrent_writes: int = 32, wait_timeout: float = 900,
                  sleep: t.Callable[[float], None] = time.sleep,
                  clock: t.Callable[[], float] = time.monotonic) -> None:
         self.client = client

@@ -228,7 +228,7 @@ POLICY = ModuleDefinition(
             "scope": {"type": "dict", "required": True},
             "rules": {"type": "list", "elements": "dict", "default": []},
             "discovery": {"type": "str", "choices": ["resource_graph", "arm"], "default": "resource_graph"},
-            "max_concurrent_writes": {"type": "int", "default": 8},
+            "max_concurrent_writes": {"type": "int", "default": 32},
             "wait_timeout": {"type": "int", "default": 900},
             "fail_on_error": {"type": "bool", "default": True},
         }),

@@ -49,7 +49,7 @@ def main():
     module = AnsibleModule(argument_spec={
         "scope": {"type": "dict", "required": True}, "rules": {"type": "list", "elements": "dict", "required": True},
         "discovery": {"type": "str", "choices": ["resource_graph", "arm"], "default": "resource_graph"},
-        "max_concurrent_writes": {"type": "int", "default": 8}, "wait_timeout": {"type": "int", "default": 900},
+        "max_concurrent_writes": {"type": "int", "default": 32}, "wait_timeout": {"type": "int", "default": 900},
         "subscription_id": {"type": "str", "fallback": (env_fallback, ["AZURE_SUBSCRIPTION_ID"])}},
         supports_check_mode=True)
     with open(os.environ["POLICY_STUB_CALLS"], "a", encoding="utf-8") as calls:
@@ -144,7 +144,7 @@ def test_role_applies_the_rules_once_and_reports(run_role, tmp_path):
     # One module call with the role's inputs and defaults.
     assert [{k: call[k] for k in ("scope", "rules", "discovery", "max_concurrent_writes", "check_mode")}
             for call in run.calls] == [{"scope": {"subscriptions": [HOME]}, "rules": RULES,
-                                        "discovery": "resource_graph", "max_concurrent_writes": 8,
+                                        "discovery": "resource_graph", "max_concurrent_writes": 32,
                                         "check_mode": False}]
     assert run.task("Summary")["result"]["msg"] == [
         "3 connections, 2 written, 0 failed", "approved: 1", "rejected: 1", "deleted: 0", "left: 1",
