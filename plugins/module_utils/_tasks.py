@@ -179,7 +179,7 @@ class PolicyFailed(CollectionError):
         return self.result
 
 
-MAX_CONCURRENT_WRITES = 64
+MAX_CONCURRENT_WRITES = 128  # as many as a run has threads (_estate.MAX_WORKERS)
 
 
 def _policy_task(params: t.Mapping[str, t.Any], check_mode: bool) -> t.Callable[[t.Any], dict[str, t.Any]]:

@@ -125,7 +125,7 @@ options:
     default: resource_graph
   max_concurrent_writes:
     description:
-      - How many writes run at once in one subscription (1 to 64); a run uses at most 128 threads in all.
+      - How many writes run at once in one subscription (1 to 128); a run uses at most 128 threads in all.
       - Most of a write's time is its long-running operation (about 30 s for Cosmos DB), spent polling about once
         a second; 32 keeps one subscription's reads under ARM's refill rate, and the module slows down by ARM's
         remaining-request headers before any bucket runs out.
