@@ -370,12 +370,10 @@ class ArmClient:
         rule), on a 200/201 as well as a 202 (Key Vault answers 200 and keeps working); a 202 without
         either header cannot be followed.
         """
-        if not (response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")):
-            if response.status_code == 202:
-                raise ArmError(action, response.status_code, None, response.request_id, response.correlation_id,
-                               "202 Accepted without an Azure-AsyncOperation or Location header")
+        if response.status_code != 202 and not (response.headers.get("Azure-AsyncOperation")
+                                                or response.headers.get("Location")):
             return None
-        operation = self.start_operation(action, response)
+        operation = self.start_operation(action, response)  # a 202 without either header fails there
         operation.expect_status = expect_status
         operation.deleting = deleting
         return operation

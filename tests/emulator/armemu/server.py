@@ -717,13 +717,17 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         return state.operations.get(op_id.lower()) or state.operations.get(op_id)
 
+    @staticmethod
+    def _operation_not_found(route: Route) -> Reply:
+        if route.flavour == "cosmos":
+            return flat_error(404, "NotFound", f"Operation '{route.op_id}' was not found.")
+        return wrapped_error(404, "OperationNotFound", f"The operation '{route.op_id}' could not be found.")
+
     def _operation_status(self, route: Route) -> Reply:
         state = self.server.state
         op = self._find_operation(route.op_id)
         if op is None:
-            if route.flavour == "cosmos":
-                return flat_error(404, "NotFound", f"Operation '{route.op_id}' was not found.")
-            return wrapped_error(404, "OperationNotFound", f"The operation '{route.op_id}' could not be found.")
+            return self._operation_not_found(route)
         status = op.poll()
         if route.flavour == "cosmos":
             body = op.status_body(status)
@@ -744,9 +748,7 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         op = self._find_operation(route.op_id)
         if op is None:
-            if route.flavour == "cosmos":
-                return flat_error(404, "NotFound", f"Operation '{route.op_id}' was not found.")
-            return wrapped_error(404, "OperationNotFound", f"The operation '{route.op_id}' could not be found.")
+            return self._operation_not_found(route)
         status = op.poll()
         headers = self._poll_headers(op.subscription_id)
         if route.flavour == "batch":
